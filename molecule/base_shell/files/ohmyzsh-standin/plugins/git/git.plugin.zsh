@@ -1,0 +1,2 @@
+alias gst='git status'
+alias gl='git pull'

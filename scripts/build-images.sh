@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Build the test "VPS" images (Debian 13 and 12 with systemd as PID 1, python3, sudo,
+# openssh-server) from molecule/images/vps/Dockerfile. The Dockerfile says FROM debian:SUITE;
+# when that cannot be pulled (no registry access), the base is made once with debootstrap
+# and `docker import`, then tagged debian:SUITE locally so the same Dockerfile builds.
+# Images are rebuilt only when missing or when their definition changed.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+suites=("$@")
+[[ ${#suites[@]} -gt 0 ]] || suites=(trixie bookworm)
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+cache_dir="${repo_root}/.cache/rootfs"
+
+ensure_debian_base() {
+  local suite="$1"
+  docker image inspect "debian:${suite}" >/dev/null 2>&1 && return 0
+  if timeout 60 docker pull "debian:${suite}" >/dev/null 2>&1; then
+    return 0
+  fi
+  log "debian:${suite} cannot be pulled: making it with debootstrap (about a minute)"
+  command -v debootstrap >/dev/null 2>&1 || {
+    [[ $(id -u) -eq 0 ]] || die "debootstrap is missing: apt-get install debootstrap"
+    apt-get install -y -qq debootstrap >/dev/null
+  }
+  local rootfs="${cache_dir}/${suite}"
+  rm -rf "$rootfs"
+  mkdir -p "$rootfs"
+  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"${cache_dir}/${suite}.log" 2>&1 \
+    || die "debootstrap ${suite} failed; see ${cache_dir}/${suite}.log"
+  # Like the official image: no apt lists, no docs.
+  rm -rf "${rootfs}/var/lib/apt/lists/"* "${rootfs}/var/cache/apt/"*.bin
+  tar -C "$rootfs" -c . | docker import - "debian:${suite}" >/dev/null
+  rm -rf "$rootfs"
+}
+
+vps_dir="${repo_root}/molecule/images/vps"
+definition="$(definition_hash "$vps_dir")"
+for suite in "${suites[@]}"; do
+  image="swissenergy-test/vps:${suite}"
+  if [[ "$(image_label "$image" swissenergy.definition)" == "$definition" ]]; then
+    log "${image} is current"
+    continue
+  fi
+  ensure_debian_base "$suite"
+  log "building ${image}"
+  docker_build --quiet --build-arg "SUITE=${suite}" \
+    --label "swissenergy.definition=${definition}" -t "$image" "$vps_dir" >/dev/null
+done

@@ -1,0 +1,35 @@
+# Shared helpers for the scripts in this directory; source it, do not run it.
+# shellcheck shell=bash
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export repo_root
+
+log() { printf '>> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# A docker client that can build with BuildKit (needed for build secrets). Docker's own
+# packages ship the buildx plugin; Debian's docker.io 20.10 client has BuildKit built in,
+# while a newer standalone client without the plugin refuses DOCKER_BUILDKIT=1.
+docker_build() {
+  if docker buildx version >/dev/null 2>&1; then
+    docker buildx build --load "$@"
+  elif [[ -x /usr/bin/docker ]]; then
+    DOCKER_BUILDKIT=1 /usr/bin/docker build "$@"
+  else
+    DOCKER_BUILDKIT=1 docker build "$@"
+  fi
+}
+
+# Content hash of files/directories: labels images so they are rebuilt only when their
+# definition changes.
+definition_hash() {
+  local path existing=()
+  for path in "$@"; do [[ -e "$path" ]] && existing+=("$path"); done
+  # File names relative to the repo, so the hash is the same in every clone.
+  (cd "$repo_root" && find "${existing[@]#"$repo_root"/}" -type f -print0 | sort -z \
+    | xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+image_label() {
+  docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The one test command (make test; CI runs it through .ci/run). On a fresh Debian/Ubuntu
+# machine it installs what it needs: the pinned toolchain in .venv, a Docker engine, the test
+# images; then runs every check:
+#   lint      yamllint, ansible-lint (production profile), ruff, site.yml syntax
+#   unit      pytest: repository tests (templates, role specs, requirements, modules) + service
+#   molecule  every scenario under molecule/, against systemd containers
+# Pass stage names to run only some: scripts/test.sh lint unit
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$repo_root"
+
+stages=("$@")
+[[ ${#stages[@]} -gt 0 ]] || stages=(lint unit molecule)
+declare -A took=()
+failed=()
+
+timed() {
+  local name="$1"; shift
+  local start=$SECONDS
+  log "stage ${name}"
+  if "$@"; then
+    took[$name]=$((SECONDS - start))
+  else
+    took[$name]="$((SECONDS - start)) FAILED"
+    failed+=("$name")
+  fi
+}
+
+# Every check runs even after one fails, so one run shows them all. (Functions called from
+# `if` run without errexit, hence the explicit status.)
+lint() {
+  local status=0
+  yamllint --strict . || status=1
+  ansible-lint --profile production || status=1
+  ruff check . || status=1
+  ruff format --check . || status=1
+  ansible-playbook site.yml --syntax-check -i inventory/local || status=1
+  ansible-playbook site.yml --syntax-check -i inventory/production || status=1
+  return "$status"
+}
+
+unit() {
+  pytest -q tests service
+}
+
+molecule_all() {
+  ./scripts/docker-engine.sh || { failed+=(docker-engine); return; }
+  ./scripts/build-images.sh || { failed+=(images); return; }
+  local scenario
+  for scenario in ${MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)}; do
+    timed "molecule:${scenario}" molecule test -s "$scenario"
+  done
+}
+
+timed venv ./scripts/bootstrap-venv.sh
+# shellcheck disable=SC1091
+source .venv/bin/activate
+export ANSIBLE_FORCE_COLOR=false PY_COLORS=0
+
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    lint) timed lint lint ;;
+    unit) timed unit unit ;;
+    molecule) molecule_all ;;
+    *) die "unknown stage '${stage}' (use: lint unit molecule)" ;;
+  esac
+done
+
+printf '\n%-28s %s\n' stage seconds
+for name in "${!took[@]}"; do printf '%-28s %s\n' "$name" "${took[$name]}"; done | sort
+if [[ ${#failed[@]} -gt 0 ]]; then
+  printf '\nFAILED: %s\n' "${failed[*]}"
+  exit 1
+fi
+printf '\nall stages passed\n'
