@@ -47,3 +47,15 @@ for suite in "${suites[@]}"; do
   docker_build --quiet --build-arg "SUITE=${suite}" \
     --label "swissenergy.definition=${definition}" -t "$image" "$vps_dir" >/dev/null
 done
+
+# The service's base image (python slim, or its local stand-in) for the VPS's inner engine,
+# which cannot pull either: saved once to a tar that scenarios mount and load.
+base_image="$("${repo_root}/service/scripts/build-base-image.sh")"
+mkdir -p "${repo_root}/.cache/images"
+base_tar="${repo_root}/.cache/images/python-base.tar"
+base_id="$(docker image inspect --format '{{.Id}}' "$base_image")"
+if [[ ! -f "${base_tar}.id" || "$(cat "${base_tar}.id")" != "$base_id" ]]; then
+  log "saving ${base_image} for the test VPSes"
+  docker save "$base_image" -o "$base_tar"
+  echo "$base_id" >"${base_tar}.id"
+fi

@@ -1,0 +1,154 @@
+"""The service stack on the VPS: engine, compose project, cron refresh, data persistence."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+SCENARIO_DIR = Path(__file__).resolve().parents[1]
+SETTINGS = yaml.safe_load((SCENARIO_DIR / "vars.yml").read_text())
+CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
+COMPOSE = "docker compose -p swissenergy --project-directory /opt/swissenergy/src/service"
+
+
+def get_json(host, path: str) -> tuple[int, dict]:
+    result = host.run("curl -s -o /tmp/body -w '%%{http_code}' http://127.0.0.1:8080%s", path)
+    status = int(result.stdout or 0)
+    body = host.run("cat /tmp/body").stdout
+    try:
+        return status, json.loads(body)
+    except json.JSONDecodeError:
+        return status, {"raw": body}
+
+
+def wait_healthy(host, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = host.run("docker inspect -f '{{.State.Health.Status}}' swissenergy-backend")
+        if state.stdout.strip() == "healthy":
+            return
+        time.sleep(3)
+    pytest.fail("swissenergy-backend did not become healthy")
+
+
+def run_converge(*extra: str) -> subprocess.CompletedProcess:
+    """Run the scenario's converge playbook again, as molecule does, with -v."""
+    return subprocess.run(
+        [
+            "ansible-playbook",
+            "-v",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            str(SCENARIO_DIR / "converge.yml"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env=os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+    )
+
+
+def changed_tasks(output: str) -> list[str]:
+    """Names of the tasks that reported a change, from Ansible's default output."""
+    tasks, current = [], None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            current = line[6 : line.rindex("]")]
+        elif line.startswith("changed:") and current:
+            tasks.append(current)
+    return tasks
+
+
+def test_container_is_healthy_and_runs_as_non_root(host):
+    wait_healthy(host)
+    assert host.run("docker inspect -f '{{.Config.User}}' swissenergy-backend").stdout.strip()
+
+
+def test_service_port_is_bound_to_loopback_only(host):
+    listeners = host.check_output("ss -Hltn")
+    bound = re.findall(r"(\S+):8080\s", listeners)
+    assert bound == ["127.0.0.1"], listeners
+    assert host.check_output("docker port swissenergy-backend 80/tcp") == "127.0.0.1:8080"
+
+
+def test_env_file_is_private_and_holds_the_key(host):
+    env = host.file("/opt/swissenergy/src/service/.env")
+    assert env.mode == 0o600
+    assert env.user == "root"
+    assert f"ENTSOE_API_KEY={SETTINGS['service_stack_entsoe_key']}" in env.content_string
+
+
+def test_daemon_json_rotates_logs(host):
+    daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert daemon["log-driver"] == "json-file"
+    assert daemon["log-opts"] == {"max-size": "10m", "max-file": "3"}
+    log_config = host.check_output("docker inspect -f '{{json .HostConfig.LogConfig}}' swissenergy-backend")
+    assert json.loads(log_config)["Type"] == "json-file"
+
+
+def test_cron_entry_is_exactly_as_configured(host):
+    lines = [
+        line
+        for line in host.file(CRON_FILE).content_string.splitlines()
+        if line and not line.startswith("#Ansible")
+    ]
+    assert lines == [
+        'MAILTO=""',
+        "15 * * * * root /usr/bin/flock -n /run/lock/swissenergy-update-forecast.lock"
+        " /usr/local/bin/swissenergy-update-forecast",
+    ]
+    assert host.service("cron").is_running
+
+
+def test_the_cron_command_produces_a_forecast(host):
+    job = host.file(CRON_FILE).content_string.splitlines()[-1]
+    command = job.split(" root ", 1)[1]
+    host.run_test(command)
+    deadline = time.monotonic() + 300
+    status, body = get_json(host, "/forecast")
+    while status != 200 and time.monotonic() < deadline:
+        time.sleep(5)
+        status, body = get_json(host, "/forecast")
+    assert status == 200, body
+    assert body["points"], body
+    log = host.file("/var/log/swissenergy/update-forecast.log").content_string
+    assert "http_status=202" in log or "http_status=409" in log
+
+
+def test_data_survives_compose_down_and_up(host):
+    status, before = get_json(host, "/forecast")
+    assert status == 200, "needs the forecast made by the cron test"
+    host.run_test(f"{COMPOSE} down")
+    host.run_test(f"{COMPOSE} up -d")
+    wait_healthy(host)
+    status, after = get_json(host, "/forecast")
+    assert status == 200
+    assert after["created_at"] == before["created_at"]
+
+
+def test_rerun_changes_nothing_and_never_prints_the_key():
+    run = run_converge()
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert re.search(r"changed=0\s", run.stdout), run.stdout[-3000:]
+    assert SETTINGS["service_stack_entsoe_key"] not in run.stdout + run.stderr
+
+
+def test_schedule_change_changes_only_the_cron_entry(host):
+    try:
+        run = run_converge("-e", "cron_update_minute=45")
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert changed_tasks(run.stdout) == ["cron : Schedule the hourly update"]
+        assert "45 * * * * root" in host.file(CRON_FILE).content_string
+    finally:
+        restore = run_converge()
+        assert restore.returncode == 0, restore.stdout[-3000:]
+    assert "15 * * * * root" in host.file(CRON_FILE).content_string
