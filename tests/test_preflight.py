@@ -1,0 +1,72 @@
+"""The preflight play refuses missing settings and placeholder secrets, naming them and never
+printing a secret's value. Runs the real play against localhost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SECRET = "entsoe-secret-value-do-not-print"
+COMPLETE = {
+    "caddy_domain": "forecast.example.org",
+    "caddy_acme_email": "ops@example.org",
+    "deploy_key_github_owner": "example",
+    "deploy_key_github_repo": "swissenergy",
+    "forecast_service_entsoe_api_key": SECRET,
+    "deploy_key_github_token": "ghp_token-value-do-not-print",
+}
+
+
+def run_preflight(tmp_path: Path, host_vars: dict) -> subprocess.CompletedProcess:
+    inventory = tmp_path / "hosts.yml"
+    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory.write_text(yaml.safe_dump({"vps": {"hosts": {"testhost": host | host_vars}}}))
+    return subprocess.run(
+        [
+            Path(sys.executable).parent / "ansible-playbook",
+            "-i",
+            inventory,
+            REPO_ROOT / "playbooks" / "preflight.yml",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO_ROOT,
+        env=os.environ | {"ANSIBLE_NOCOLOR": "1"},
+    )
+
+
+def test_complete_settings_pass(tmp_path):
+    run = run_preflight(tmp_path, COMPLETE)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert SECRET not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("missing", ["caddy_domain", "deploy_key_github_repo"])
+def test_a_missing_setting_is_named(tmp_path, missing):
+    run = run_preflight(tmp_path, {k: v for k, v in COMPLETE.items() if k != missing})
+    assert run.returncode != 0
+    assert f"Not set for testhost: {missing} (set it in" in " ".join(run.stdout.split())
+
+
+@pytest.mark.parametrize("placeholder", ["", "CHANGE-ME"])
+def test_a_placeholder_secret_is_named_and_no_secret_printed(tmp_path, placeholder):
+    run = run_preflight(tmp_path, COMPLETE | {"deploy_key_github_token": placeholder})
+    output = " ".join(run.stdout.split())
+    assert run.returncode != 0
+    assert "Empty or a placeholder for testhost: deploy_key_github_token." in output
+    assert "vault_github_token" in output
+    assert SECRET not in run.stdout + run.stderr
+
+
+def test_acme_email_required_only_for_https(tmp_path):
+    without_email = {k: v for k, v in COMPLETE.items() if k != "caddy_acme_email"}
+    assert run_preflight(tmp_path, without_email).returncode != 0
+    assert run_preflight(tmp_path, without_email | {"caddy_https": False}).returncode == 0
