@@ -1,0 +1,166 @@
+"""Read throughput and latency of GET /forecast at concurrency 1, 16 and 64 (not gating).
+
+Starts the service (`python -m swissenergy serve`, uvicorn, as in the container) on
+127.0.0.1 with a published forecast, then drives it with keep-alive HTTP/1.1 connections from
+a minimal asyncio client (a heavier client would measure itself). Each level is bounded by a
+request count and a time limit. Target: >= 2,000 requests/s.
+
+    python service/bench/bench_api_reads.py [--seconds 5] [--max-requests 30000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HOST = "127.0.0.1"  # loopback only
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def seed_forecast(data_dir: Path) -> None:
+    from swissenergy.store import NewForecast, Store
+
+    store = Store(data_dir / "swissenergy.sqlite3")
+    store.migrate()
+    start = 1_717_192_800  # a local midnight; 96 quarter-hours like a real day
+    pts = [(start + 900 * i, 7000.0 + i) for i in range(96)]
+    run = store.start_run(os.getpid(), "bench")
+    store.publish(
+        run,
+        NewForecast(
+            start - 43200,
+            "2024-06-01",
+            900,
+            "bench",
+            "bench/1",
+            {"bench": {"mape": 1.0, "mae": 1.0}},
+            pts,
+        ),
+        {},
+    )
+    store.close()
+
+
+async def worker(
+    port: int, deadline: float, budget: list[int], lat: list[float], errors: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    req = f"GET /forecast HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
+    try:
+        while budget[0] > 0 and time.perf_counter() < deadline:
+            budget[0] -= 1
+            t0 = time.perf_counter()
+            writer.write(req)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            lat.append(time.perf_counter() - t0)
+            if not head.startswith(b"HTTP/1.1 200"):
+                errors[0] += 1
+    finally:
+        writer.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to tell server cost from contention."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def level(
+    port: int, conc: int, seconds: float, max_requests: int, pid: int
+) -> dict[str, float]:
+    cpu0 = cpu_seconds(pid)
+    lat: list[float] = []
+    errors = [0]
+    budget = [max_requests]
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(port, t0 + seconds, budget, lat, errors) for _ in range(conc)))
+    wall = time.perf_counter() - t0
+    cpu = cpu_seconds(pid) - cpu0
+    q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+    return {
+        "conc": conc,
+        "n": len(lat),
+        "rps": len(lat) / wall,
+        "p50": q[49] * 1e3,
+        "p99": q[98] * 1e3,
+        "errors": errors[0],
+        "cpu_us": cpu / max(1, len(lat)) * 1e6,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--seconds", type=float, default=5.0, help="time limit per level")
+    ap.add_argument("--max-requests", type=int, default=30000, help="request cap per level")
+    args = ap.parse_args()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        seed_forecast(data)
+        env = {
+            **os.environ,
+            "ENTSOE_API_KEY": "bench-not-used",
+            "DATA_DIR": str(data),
+            "ENTSOE_BASE_URL": "http://127.0.0.1:9/api",
+            "HOST": HOST,
+            "PORT": str(port),
+            "LOG_LEVEL": "warning",
+        }
+        server = subprocess.Popen([sys.executable, "-m", "swissenergy", "serve"], env=env, cwd=tmp)
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            asyncio.run(level(port, 4, 1.0, 2000, server.pid))  # warm-up
+            rows = [
+                asyncio.run(level(port, c, args.seconds, args.max_requests, server.pid))
+                for c in (1, 16, 64)
+            ]
+        finally:
+            server.terminate()
+            server.wait(10)
+    print("\nGET /forecast (uvicorn, 1 worker, 127.0.0.1, keep-alive)")
+    print(
+        f"{'concurrency':>11} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6} {'server CPU us/req':>17} {'req/s per core':>14}"
+    )
+    for r in rows:
+        print(
+            f"{r['conc']:>11} {r['n']:>9} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
+            f"{r['errors']:>6} {r['cpu_us']:>17.0f} {1e6 / max(r['cpu_us'], 1):>14.0f}"
+        )
+    load1 = os.getloadavg()[0]
+    print(
+        f"target: >= 2000 req/s. Load average during the run: {load1:.1f} on "
+        f"{os.cpu_count()} cores; the client shares them, so 'req/s per core' (server CPU "
+        "time per request) is the figure that does not depend on other load."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

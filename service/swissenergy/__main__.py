@@ -1,0 +1,74 @@
+"""Command line: `python -m swissenergy [serve|update|migrate]` (default: serve)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sqlite3
+import sys
+
+from swissenergy.config import ConfigError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="swissenergy", description=__doc__)
+    p.add_argument("command", nargs="?", default="serve", choices=["serve", "update", "migrate"])
+    args = p.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        # A clear one-line reason and a non-zero exit: the container restarts visibly
+        # instead of serving errors for an hour.
+        print(f"swissenergy: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from swissenergy.store import Store
+
+    store = Store(settings.db_path)
+    try:
+        version = store.migrate()
+    except (OSError, sqlite3.Error) as exc:
+        print(
+            f"swissenergy: cannot open or migrate the database {settings.db_path}: {exc} "
+            "(DATA_DIR must be a writable directory)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.command == "migrate":
+        print(f"schema version {version} at {settings.db_path}")
+        return 0
+    if args.command == "update":
+        # Same lock as the API: refuses to run beside an update started over HTTP.
+        from swissenergy.pipeline import Updater
+
+        updater = Updater(settings.model_copy(update={"update_worker": "thread"}), store)
+        t = updater.trigger()
+        if not t.started:
+            print(f"an update is already running (run {t.run_id})", file=sys.stderr)
+            return 1
+        updater.wait()
+        run = store.get_run(t.run_id or 0) or {}
+        print(f"run {t.run_id}: {run.get('status')} {run.get('error') or ''}".rstrip())
+        return 0 if run.get("status") == "succeeded" else 1
+
+    import uvicorn
+
+    from swissenergy.api import create_app
+
+    app = create_app(settings, store)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

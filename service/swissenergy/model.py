@@ -1,0 +1,73 @@
+"""Day-ahead load forecast: the interface the pipeline uses.
+
+`forecast_next_day` forecasts every step of the local day after the issue time's local date
+from the load known strictly before the issue time. Four candidates compete (weekly-naive,
+level-adjusted weekly-naive, Taylor's double-seasonal Holt-Winters, LightGBM); a rolling-origin
+backtest over the last `backtest_origins` days, each origin seeing only what was known then,
+decides which one, or which inverse-MAPE blend of the best two, is published. Holidays are
+forecast like Sundays. Runs are deterministic for a given input and settings.
+
+The implementation lives in `swissenergy.forecasting`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .forecasting import ModelSettings, required_history_days, run_forecast
+from .forecasting.engine import MODEL_NAME
+
+__all__ = ["DayAheadForecast", "ModelSettings", "forecast_next_day", "required_history_days"]
+
+
+@dataclass(frozen=True)
+class DayAheadForecast:
+    points: pd.Series  # float MW, tz-aware UTC DatetimeIndex, every step of the next local day
+    method: str  # the published candidate or blend, e.g. "level_adjusted_weekly_naive"
+    model_version: str  # "swissenergy-model/1 method=... trained_until=..."
+    backtest: dict[str, dict[str, float]]  # candidate -> {"mape": percent, "mae": MW}
+
+
+def forecast_next_day(
+    load: pd.Series,
+    *,
+    issue_time: pd.Timestamp,
+    tz: str,
+    settings: ModelSettings,
+    holiday_country: str = "CH",
+) -> DayAheadForecast:
+    """Forecast the next local day in `tz` after `issue_time`.
+
+    `load` is actual load in MW on a tz-aware DatetimeIndex at a regular 15-, 30- or 60-minute
+    step (inferred from the most recent four weeks); missing stamps and NaN are gaps. Only
+    values stamped strictly before `issue_time` are read. `holiday_country` is an ISO code
+    known to the `holidays` package, or "" for none.
+
+    Raises ValueError when the history is too short (the message says how many days are
+    needed: `required_history_days(settings)`, backtest_origins + 15), ends more than 7 days
+    before the issue time, or its step is not supported, or when issue_time is naive.
+    """
+    run = run_forecast(
+        load,
+        issue_time=issue_time,
+        tz=tz,
+        settings=settings,
+        holiday_country=holiday_country or None,
+    )
+    trained_until = run.trained_until.isoformat().replace("+00:00", "Z")
+    step_min = int(run.step.total_seconds() // 60)
+    version = f"{MODEL_NAME} method={run.method} trained_until={trained_until} step={step_min}min"
+    return DayAheadForecast(
+        points=run.points,
+        method=run.method,
+        model_version=version,
+        # Only finite scores (a candidate whose backtest days were all missing has none).
+        backtest={
+            name: scores
+            for name, scores in run.backtest.items()
+            if all(math.isfinite(v) for v in scores.values())
+        },
+    )

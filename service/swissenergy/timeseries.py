@@ -1,0 +1,150 @@
+"""Time rules and series helpers shared by the pipeline, the API and the chart.
+
+Stored points are (utc_epoch_s, resolution_s, MW); a point is the mean power over
+[ts, ts + resolution). Converting between resolutions keeps that meaning: a coarse point is
+repeated over the finer slots it covers, finer points are averaged into a coarse slot.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+HOUR = 3600
+DAY = 86400
+ACCURACY_WINDOWS = {"day": 1, "week": 7, "four_weeks": 28}
+
+
+def issue_time_for(now: pd.Timestamp, tz: str) -> pd.Timestamp:
+    """The latest local 12:00 not after `now` (UTC result).
+
+    ENTSO-E's day-ahead forecast for day D is published before noon of D-1, so ours is issued
+    at noon from data strictly before it: runs between 00:00 and 11:59 re-issue today's
+    forecast (made yesterday at noon), runs from 12:00 on issue tomorrow's.
+    """
+    local = now.tz_convert(tz)
+    noon = pd.Timestamp(datetime(local.year, local.month, local.day, 12), tz=tz)
+    if noon > local:
+        d = local.date() - timedelta(days=1)
+        noon = pd.Timestamp(datetime(d.year, d.month, d.day, 12), tz=tz)
+    return noon.tz_convert("UTC")
+
+
+def target_day_for(issue_time: pd.Timestamp, tz: str) -> date:
+    return issue_time.tz_convert(tz).date() + timedelta(days=1)
+
+
+def local_day_bounds(day: date, tz: str) -> tuple[int, int]:
+    """UTC epoch seconds of local midnight of `day` and of the next day (23/24/25 h apart)."""
+    z = ZoneInfo(tz)
+    a = datetime(day.year, day.month, day.day, tzinfo=z)
+    nxt = day + timedelta(days=1)
+    b = datetime(nxt.year, nxt.month, nxt.day, tzinfo=z)
+    return int(a.timestamp()), int(b.timestamp())
+
+
+def to_index(ts: np.ndarray | list[int]) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(np.asarray(ts, dtype="int64"), unit="s", utc=True))
+
+
+def to_epoch(index: pd.DatetimeIndex) -> np.ndarray:
+    return np.asarray((index - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1), "int64")
+
+
+def dominant_step(rows: list[tuple[int, int, float]], recent: int = 96) -> int:
+    """The resolution the newest data comes in (the series' step from now on)."""
+    return min(r[1] for r in rows[-recent:])
+
+
+def regularize(rows: list[tuple[int, int, float]], step: int) -> pd.Series:
+    """Points of mixed resolution -> a Series on a regular `step` grid (NaN where missing)."""
+    if not rows:
+        return pd.Series(dtype="float64", index=to_index([]))
+    arr = np.asarray(rows, dtype="float64")
+    ts, res, mw = arr[:, 0].astype("int64"), arr[:, 1].astype("int64"), arr[:, 2]
+    out: pd.Series | None = None
+    for r in np.unique(res):  # ascending: finer data is combined first and wins
+        sel = res == r
+        t, v = ts[sel], mw[sel]
+        if r >= step and r % step == 0:
+            k = int(r // step)
+            t = (t[:, None] + np.arange(k) * step).ravel()
+            v = np.repeat(v, k)
+            s = pd.Series(v, index=t)
+        else:
+            s = pd.Series(v, index=t - t % step).groupby(level=0).mean()
+        s = s[~s.index.duplicated(keep="last")]
+        out = s if out is None else out.combine_first(s)
+    assert out is not None
+    out = out.sort_index()
+    grid = np.arange(int(out.index[0]), int(out.index[-1]) + step, step, dtype="int64")
+    out = out.reindex(grid)
+    out.index = to_index(grid)
+    return out.astype("float64")
+
+
+def load_series(rows: list[tuple[int, int, float]]) -> tuple[pd.Series, int]:
+    """Actual load rows -> (series on a regular grid, step seconds).
+
+    Gaps stay NaN: the model treats missing values as gaps, and inventing values here would
+    hide them from its backtest.
+    """
+    if not rows:
+        return pd.Series(dtype="float64", index=to_index([])), HOUR
+    step = dominant_step(rows)
+    return regularize(rows, step), step
+
+
+def _errors(pred: pd.Series, actual: pd.Series) -> dict[str, Any]:
+    both = pd.concat([pred.rename("f"), actual.rename("a")], axis=1, join="inner").dropna()
+    both = both[both["a"].abs() > 1e-9]
+    if both.empty:
+        return {"mape": None, "mae": None, "points": 0}
+    err = (both["f"] - both["a"]).abs()
+    return {
+        "mape": round(float((err / both["a"].abs()).mean() * 100), 3),
+        "mae": round(float(err.mean()), 2),
+        "points": len(both),
+    }
+
+
+def accuracy(
+    actual_rows: list[tuple[int, int, float]],
+    ours: list[tuple[int, float]],
+    entsoe_rows: list[tuple[int, int, float]],
+) -> dict[str, Any]:
+    """MAPE (%) and MAE (MW) of our forecast and ENTSO-E's over the last day/week/4 weeks.
+
+    Windows end where actual load ends. Forecasts are brought to the actual series' step
+    first, so a 15-min forecast is compared with an hourly actual as an hourly mean.
+    """
+    if not actual_rows:
+        return {"end": None, "windows": {}}
+    step = dominant_step(actual_rows)
+    actual = regularize(actual_rows, step).dropna()
+    end = int(actual_rows[-1][0] + actual_rows[-1][1])
+    res_ours = step if not ours else min(step, _guess_step([t for t, _ in ours]))
+    ours_s = regularize([(t, res_ours, v) for t, v in ours], step).dropna()
+    ent_s = regularize(entsoe_rows, step).dropna()
+    out: dict[str, Any] = {}
+    for name, days in ACCURACY_WINDOWS.items():
+        lo = to_index([end - days * DAY])[0]
+        a = actual[actual.index >= lo]
+        out[name] = {
+            "start": lo.isoformat(),
+            "ours": _errors(ours_s[ours_s.index >= lo], a),
+            "entsoe": _errors(ent_s[ent_s.index >= lo], a),
+        }
+    return {"end": to_index([end])[0].isoformat(), "step_minutes": step // 60, "windows": out}
+
+
+def _guess_step(ts: list[int]) -> int:
+    if len(ts) < 2:
+        return HOUR
+    d = np.diff(np.asarray(ts, dtype="int64"))
+    d = d[d > 0]
+    return int(d.min()) if d.size else HOUR

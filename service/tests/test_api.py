@@ -1,0 +1,220 @@
+"""The HTTP API, with the pipeline running against the fake ENTSO-E and a stub model."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+from conftest import KEY, NOW, StubModel
+from fake_entsoe import FakeEntsoe
+from fastapi.testclient import TestClient
+from swissenergy.api import create_app
+from swissenergy.config import Settings
+from swissenergy.store import Store
+
+
+@pytest.fixture
+def client(settings: Settings, store: Store, stub_model: StubModel) -> Iterator[TestClient]:
+    app = create_app(settings, store=store, clock=lambda: NOW)
+    with TestClient(app) as c:
+        c.app_state = app.state  # type: ignore[attr-defined]
+        yield c
+    app.state.updater.wait(30)
+
+
+def run_update(client: TestClient) -> dict:
+    r = client.get("/update-forecast")
+    assert r.status_code == 202, r.text
+    run_id = r.json()["run_id"]
+    assert r.headers["location"] == f"/runs/{run_id}"
+    client.app_state.updater.wait(30)  # type: ignore[attr-defined]
+    run = client.get(f"/runs/{run_id}").json()
+    assert run["status"] == "succeeded", run
+    return run
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    r = client.get("/ready")
+    assert r.status_code == 503 and "no forecast" in r.json()["reason"]
+    assert client.get("/forecast").status_code == 404
+    assert client.get("/runs/latest").status_code == 404
+    run_update(client)
+    assert client.get("/ready").status_code == 200
+
+
+def test_forecast_payload_and_cache(client: TestClient) -> None:
+    run = run_update(client)
+    r = client.get("/forecast")
+    assert r.status_code == 200
+    f = r.json()
+    assert f["id"] == run["forecast_id"] and f["target_day"] == "2024-04-04"
+    assert f["horizon"] == {
+        "start": "2024-04-03T22:00:00Z",
+        "end": "2024-04-04T22:00:00Z",
+        "steps": 24,
+        "resolution_minutes": 60,
+    }
+    assert f["issue_time"] == "2024-04-03T10:00:00Z"
+    assert f["method"] == "weekly_naive" and f["model_version"].startswith("stub/1")
+    assert len(f["points"]) == 24 and f["points"][0]["ts"] == "2024-04-03T22:00:00Z"
+    assert f["backtest"]["weekly_naive"]["mape"] == 3.0
+    etag = r.headers["etag"]
+    assert client.get("/forecast", headers={"If-None-Match": etag}).status_code == 304
+    # A newer forecast replaces the cached one as soon as its run ends.
+    run2 = run_update(client)
+    assert client.get("/forecast").json()["id"] == run2["forecast_id"] != f["id"]
+
+
+def test_update_while_running_is_409_with_the_run_id(
+    client: TestClient, stub_model: StubModel
+) -> None:
+    stub_model.delay = 0.5
+    first = client.get("/update-forecast")
+    second = client.get("/update-forecast")
+    assert first.status_code == 202 and second.status_code == 409
+    assert second.json()["run_id"] == first.json()["run_id"]
+    latest = client.get("/runs/latest").json()
+    assert latest["status"] == "running" and latest["id"] == first.json()["run_id"]
+    client.app_state.updater.wait(30)  # type: ignore[attr-defined]
+
+
+def test_concurrent_http_triggers_start_one_update(
+    client: TestClient, stub_model: StubModel
+) -> None:
+    stub_model.delay = 0.3
+    codes: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def hit() -> None:
+        barrier.wait()
+        codes.append(client.get("/update-forecast").status_code)
+
+    threads = [threading.Thread(target=hit) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [202] + [409] * 5
+    client.app_state.updater.wait(30)  # type: ignore[attr-defined]
+
+
+def test_failed_update_keeps_serving_the_last_forecast(
+    client: TestClient, fake: FakeEntsoe
+) -> None:
+    good = run_update(client)
+    fake.add_fault("status", status=503, times=100)
+    r = client.get("/update-forecast")
+    client.app_state.updater.wait(30)  # type: ignore[attr-defined]
+    run = client.get("/runs/latest").json()
+    assert run["id"] == r.json()["run_id"] and run["status"] == "failed"
+    assert "503" in run["error"] and KEY not in run["error"]
+    assert client.get("/forecast").json()["id"] == good["forecast_id"]
+    assert client.get("/ready").status_code == 200
+
+
+def test_loads_range_and_validation(client: TestClient) -> None:
+    run_update(client)
+    r = client.get("/loads", params={"start": "2024-04-01", "end": "2024-04-02"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["start"] == "2024-03-31T22:00:00Z"  # local midnight, CEST
+    assert len(body["points"]) == 24 and body["points"][0]["resolution_minutes"] == 60
+    r = client.get(
+        "/loads", params={"start": "2024-04-01T00:00:00+02:00", "end": "2024-04-01T06:00:00Z"}
+    )
+    assert r.status_code == 200 and len(r.json()["points"]) == 8
+    # Default: the last 7 days up to now (13:15); actual load is published an hour late.
+    assert len(client.get("/loads").json()["points"]) == 7 * 24 - 2
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"start": "yesterday"}, "start must be an ISO 8601 date"),
+        ({"end": "2024-13-01"}, "end must be an ISO 8601 date"),
+        ({"start": "2024-04-02", "end": "2024-04-01"}, "end must be after start"),
+        ({"start": "2023-01-01", "end": "2024-01-01"}, "at most 92 days"),
+        ({"start": "1900-01-01"}, "between the years 2000 and 2100"),
+    ],
+)
+def test_loads_bad_input_is_422_saying_why(
+    client: TestClient, params: dict[str, str], fragment: str
+) -> None:
+    r = client.get("/loads", params=params)
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert fragment in detail["msg"] and detail["loc"][0] == "query"
+
+
+def test_entsoe_forecast_default_window(client: TestClient) -> None:
+    run_update(client)
+    body = client.get("/forecast/entsoe").json()
+    assert body["start"] == "2024-04-02T22:00:00Z" and body["end"] == "2024-04-04T22:00:00Z"
+    assert len(body["points"]) == 2 * 24 * 4  # today and tomorrow at 15 min
+    assert client.get("/forecast/entsoe", params={"start": "x"}).status_code == 422
+
+
+def test_accuracy(client: TestClient, store: Store) -> None:
+    run_update(client)
+    body = client.get("/accuracy").json()
+    assert set(body["windows"]) == {"day", "week", "four_weeks"}
+    ent = body["windows"]["four_weeks"]["entsoe"]
+    assert ent["points"] > 500 and 0 < ent["mape"] < 10 and ent["mae"] > 0
+    # Our forecast covers tomorrow only, so it has no actuals to compare with yet.
+    assert body["windows"]["day"]["ours"]["points"] == 0
+    # Once a forecast for a past day exists, it is scored.
+    from swissenergy.store import NewForecast
+
+    day_pts = [(t, 7000.0) for t in range(NOW - 86400 - NOW % 3600, NOW - NOW % 3600, 3600)]
+    run_id = store.start_run(1, "test")
+    store.publish(
+        run_id, NewForecast(NOW - 2 * 86400, "2024-04-02", 3600, "m", "v", {}, day_pts), {}
+    )
+    ours = client.get("/accuracy").json()["windows"]["day"]["ours"]
+    assert ours["points"] >= 20 and ours["mape"] > 0
+
+
+def test_metrics(client: TestClient) -> None:
+    run_update(client)
+    client.get("/forecast")
+    text = client.get("/metrics").text
+    assert 'swissenergy_update_runs{status="succeeded"} 1.0' in text
+    assert "swissenergy_forecast_age_seconds" in text
+    assert "swissenergy_last_update_duration_seconds" in text
+    assert re.search(
+        r'swissenergy_http_requests_total\{method="GET",route="/forecast",'
+        r'status="200"\} 1\.0',
+        text,
+    )
+
+
+def test_chart_page_is_self_contained(client: TestClient) -> None:
+    assert "No data yet" in client.get("/").text
+    run_update(client)
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "<svg" in html and html.count("<path") == 3 and "Last updated" in html
+    assert "<script" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing fetched from elsewhere
+    assert "2024-04-04" in html  # the forecast day
+
+
+def test_openapi_lists_the_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for p in (
+        "/update-forecast",
+        "/runs/latest",
+        "/forecast",
+        "/forecast/entsoe",
+        "/loads",
+        "/accuracy",
+        "/health",
+        "/ready",
+        "/metrics",
+        "/",
+    ):
+        assert p in paths

@@ -1,0 +1,99 @@
+"""Configuration refusals and the store's schema and write rules."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from swissenergy.config import DEFAULT_BASE_URL, ConfigError, load_settings
+from swissenergy.store import MIGRATIONS, Store
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for var in ("ENTSOE_API_KEY", "ENTSOE_BASE_URL", "DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_missing_key_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="ENTSOE_API_KEY is not set"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "value", ["", "changeme", "<your key>", "xxxxxxxx", "${ENTSOE_KEY}", "YOUR-API-KEY"]
+)
+def test_placeholder_key_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("ENTSOE_API_KEY", value)
+    with pytest.raises(ConfigError, match="ENTSOE_API_KEY is empty or a placeholder"):
+        load_settings()
+
+
+def test_defaults_and_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENTSOE_API_KEY", "0f1e2d3c-real-looking-token")
+    s = load_settings()
+    assert s.entsoe_base_url == DEFAULT_BASE_URL
+    assert s.data_dir == Path("/code/data") and s.entsoe_zone == "10YCH-SWISSGRIDZ"
+    assert s.timezone == "Europe/Zurich" and s.port == 80
+    assert "real-looking" not in repr(s) and "real-looking" not in str(s.model_dump())
+
+
+def test_env_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("ENTSOE_API_KEY=from-dotenv-123\nDATA_DIR=/tmp/x\n")
+    s = load_settings()
+    assert s.entsoe_api_key.get_secret_value() == "from-dotenv-123"
+    assert s.data_dir == Path("/tmp/x")
+
+
+def test_plain_http_only_to_loopback_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENTSOE_API_KEY", "k-123456")
+    assert load_settings(entsoe_base_url="http://127.0.0.1:8000/api")
+    with pytest.raises(ConfigError, match="ENTSOE_BASE_URL uses plain http") as e:
+        load_settings(entsoe_base_url="http://fake-entsoe:8000/api")
+    assert "k-123456" not in str(e.value)
+    assert load_settings(
+        entsoe_base_url="http://fake-entsoe:8000/api", entsoe_allow_insecure_http=True
+    )
+
+
+def test_bad_values_are_reported_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENTSOE_API_KEY", "k-123456")
+    monkeypatch.setenv("TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ConfigError, match=r"TIMEZONE .*unknown time zone"):
+        load_settings()
+
+
+def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
+    s = Store(tmp_path / "db.sqlite3")
+    assert s.schema_version() == 0
+    assert s.migrate() == len(MIGRATIONS)
+    assert s.migrate() == len(MIGRATIONS)
+    assert s.conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_failed_migration_leaves_the_old_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = Store(tmp_path / "db.sqlite3")
+    s.migrate()
+    monkeypatch.setattr(
+        "swissenergy.store.MIGRATIONS",
+        [*MIGRATIONS, "CREATE TABLE t (x INTEGER); SELECT nonsense FROM nowhere"],
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        s.migrate()
+    assert s.schema_version() == len(MIGRATIONS)
+    assert s.conn().execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchone() is None
+
+
+def test_upsert_rules(tmp_path: Path) -> None:
+    s = Store(tmp_path / "db.sqlite3")
+    s.migrate()
+    assert s.upsert_points("load_actual", {0: (900, 1.0), 3600: (3600, 5.0)}) == 2
+    assert s.upsert_points("load_actual", {0: (3600, 9.0)}) == 0  # coarser never wins
+    assert s.upsert_points("load_actual", {3600: (3600, 6.0)}) == 1  # a revision does
+    assert s.upsert_points("load_actual", {3600: (900, 7.0)}) == 1  # finer replaces coarser
+    assert s.read_points("load_actual") == [(0, 900, 1.0), (3600, 900, 7.0)]
+    assert s.max_ts("load_actual") == 3600 and s.max_ts("entsoe_forecast") is None
