@@ -1,0 +1,216 @@
+"""The modules through real ansible-playbook / ansible-doc runs: argument_spec, no_log, check
+mode and --diff as Ansible applies them, against the fake GitHub API over HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from fake_github import FakeGitHub, random_ed25519
+from gh_support import FULL, OWNER, REPO, ROOT, TOKEN, ansible_env, load_module
+
+BIN = Path(sys.executable).parent
+
+PLAYBOOK = """
+- name: Exercise github_deploy_key and github_deploy_key_info
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    github_deploy_key: &github
+      owner: "{{ gh_owner }}"
+      repo: "{{ gh_repo }}"
+      api_url: "{{ gh_api }}"
+      token: "{{ gh_token }}"
+    github_deploy_key_info: *github
+  tasks:
+    - name: Register in check mode (its listing meets a 502 first, then is retried)
+      github_deploy_key: {title: vps, key: "{{ gh_key }}"}
+      check_mode: true
+      register: checked
+    - name: Register
+      github_deploy_key: {title: vps, key: "{{ gh_key }}"}
+      register: created
+    - name: Register again
+      github_deploy_key: {title: vps, key: "{{ gh_key }}"}
+      register: again
+    - name: Allow writing (read_only drift, repaired by delete and create)
+      github_deploy_key: {title: vps, key: "{{ gh_key }}", read_only: false}
+      register: drift
+    - name: Remove in check mode
+      github_deploy_key: {key: "{{ gh_key }}", state: absent}
+      check_mode: true
+      register: absent_checked
+    - name: List before removal
+      github_deploy_key_info:
+      register: listed
+    - name: Remove
+      github_deploy_key: {key: "{{ gh_key }}", state: absent}
+      register: removed
+    - name: A bad token
+      github_deploy_key: {title: vps, key: "{{ gh_key }}", token: "{{ gh_token }}x"}
+      ignore_errors: true
+      register: bad_token
+    - name: Both key and key_path
+      github_deploy_key: {title: vps, key: "{{ gh_key }}", key_path: /dev/null}
+      ignore_errors: true
+      register: both
+    - name: Neither key nor key_path
+      github_deploy_key: {title: vps}
+      ignore_errors: true
+      register: neither
+    - name: Results as documented
+      ansible.builtin.assert:
+        that:
+          - checked is changed and checked.key.id is none
+          - created is changed and created.key.id is integer and created.key.read_only
+          - again is not changed and again.key.id == created.key.id
+          - drift is changed and not drift.key.read_only
+          - drift.deleted_keys | map(attribute='id') | list == [created.key.id]
+          - absent_checked is changed
+          - listed['keys'] | map(attribute='id') | list == [drift.key.id]
+          - removed is changed and removed.deleted_keys[0].id == drift.key.id
+          - bad_token is failed and bad_token.status == 401
+          - "'Bad credentials' in bad_token.msg"
+          - both is failed and 'mutually exclusive' in both.msg
+          - neither is failed and 'key, key_path' in neither.msg
+"""
+
+
+@pytest.fixture
+def live_fake():
+    """The fake on the real clock (ansible-playbook runs in another process)."""
+    server = FakeGitHub()
+    server.add_repo(FULL)
+    server.add_token(TOKEN, {FULL: "admin"})
+    with server:
+        yield server
+
+
+def test_playbook_run_through_ansible(live_fake, tmp_path):
+    key = random_ed25519() + " deploy@vps1"
+    live_fake.inject({"method": "GET", "path": "/keys$", "status": 502})
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    (tmp_path / "vars.json").write_text(
+        json.dumps(
+            {
+                "gh_owner": OWNER,
+                "gh_repo": REPO,
+                "gh_api": live_fake.url,
+                "gh_token": TOKEN,
+                "gh_key": key,
+            }
+        )
+    )
+    run = subprocess.run(
+        [
+            BIN / "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "--diff",
+            "-vvv",
+            "-e",
+            "@vars.json",
+            "play.yml",
+        ],
+        cwd=tmp_path,
+        env=ansible_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    assert "failed=0" in output and "ignored=3" in output
+    assert TOKEN not in output
+    assert "read_only: true" in output and "read_only: false" in output  # the --diff
+    # Check mode wrote nothing: only register, replace (delete + create) and remove did.
+    writes = [r["method"] for r in live_fake.write_requests()]
+    assert writes == ["POST", "DELETE", "POST", "DELETE"]
+    assert [r["status"] for r in live_fake.requests[:2]] == [502, 200]
+
+
+def test_playbook_ad_hoc_info(live_fake, tmp_path):
+    live_fake.add_keys(FULL, 101)
+    env = ansible_env(tmp_path)
+    env["GITHUB_TOKEN"] = TOKEN
+    run = subprocess.run(
+        [
+            BIN / "ansible",
+            "localhost",
+            "-c",
+            "local",
+            "-i",
+            "localhost,",
+            "-m",
+            "github_deploy_key_info",
+            "-a",
+            f"owner={OWNER} repo={REPO} api_url={live_fake.url}",
+            "--check",
+            "-o",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = json.loads(run.stdout[run.stdout.index("{") :])
+    assert len(result["keys"]) == 101
+    assert TOKEN not in run.stdout + run.stderr
+
+
+def test_ansible_doc_renders(tmp_path):
+    run = subprocess.run(
+        [
+            BIN / "ansible-doc",
+            "-M",
+            ROOT / "library",
+            "github_deploy_key",
+            "github_deploy_key_info",
+        ],
+        env=ansible_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "ERROR" not in run.stderr
+    for name in ("github_deploy_key", "github_deploy_key_info"):
+        assert f"MODULE {name} " in run.stdout.replace("\x1b[1m", "").replace("\x1b[0m", "")
+    assert run.stdout.count("RETURN VALUES") == 2
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.mark.parametrize("name", ["github_deploy_key", "github_deploy_key_info"])
+def test_documentation_matches_argument_spec(name, monkeypatch):
+    module = load_module(name)
+    captured = {}
+
+    def fake_module(**kwargs):
+        captured.update(kwargs)
+        raise _Captured
+
+    monkeypatch.setattr(module, "AnsibleModule", fake_module)
+    with pytest.raises(_Captured):
+        module.main()
+    spec = captured["argument_spec"]
+    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
+    assert sorted(documented) == sorted(spec)
+    for option, doc in documented.items():
+        assert doc["type"] == spec[option]["type"], option
+        assert doc.get("default") == spec[option].get("default"), option
+        assert doc.get("choices") == spec[option].get("choices"), option
+        assert doc.get("required", False) == spec[option].get("required", False), option
+        assert doc.get("aliases") == spec[option].get("aliases"), option
+    yaml.safe_load(module.EXAMPLES)
+    yaml.safe_load(module.RETURN)
