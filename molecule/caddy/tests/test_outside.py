@@ -1,0 +1,222 @@
+"""What the internet sees of the converged VPS, asked from the Pebble container (the outside
+client): HTTP->HTTPS 301, a certificate issued by Pebble, the backend behind the proxy, security
+headers, compression, and /update-forecast answering 404 in every spelling without ever
+reaching the backend."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+import time
+
+import pytest
+import testinfra
+
+testinfra_hosts = ["caddy-pebble"]
+
+DOMAIN = "forecast.test"
+VPS = "caddy-vps"
+BACKEND_LOG = "/var/log/echo-backend.log"
+LISTENER_CA = "/etc/pebble/listener-ca.pem"
+PEBBLE_ROOT = "/tmp/pebble-root.pem"
+
+# Every spelling of the internal route a client could try. Those above the line reach the
+# backend's route when sent straight to it (uvicorn decodes %XX once, Starlette matches the
+# exact path, redirect_slashes turns the trailing slash into a redirect to it); the others only
+# would behind a proxy or framework that normalises more. All must be 404 from outside.
+INTERNAL_SPELLINGS = [
+    "/update-forecast",
+    "/update-forecast/",
+    "/update%2Dforecast",
+    "/update%2dforecast",
+    "/%75pdate-forecast",
+    "/update-forecast?x=1",
+    "/update-forecast?",
+    # ---
+    "/Update-Forecast",
+    "/UPDATE-FORECAST",
+    "/%55PDATE%2DFORECAST",
+    "/update-forecast%2F",
+    "/update-forecast%2f?x=1",
+    "/update%252Dforecast",
+    "/update%25252dforecast",
+    "/%2575pdate-forecast",
+    "//update-forecast",
+    "///update-forecast//",
+    "/%2Fupdate-forecast",
+    "/./update-forecast",
+    "/%2e/update-forecast",
+    "/x/../update-forecast",
+    "/x/%2E%2E/update-forecast",
+    "/update-forecast/.",
+    "/update-forecast.",
+    "/update-forecast;x=1",
+    "/update-forecast%3Fx=1",
+    "/update-forecast%20",
+    "/update-forecast/x",
+]
+# Near misses that are ordinary pages and must still reach the backend.
+ORDINARY = ["/", "/forecast", "/update-forecasting", "/?next=/update-forecast", "/runs/latest"]
+
+
+def _requests() -> dict[str, list[str]]:
+    """Probe id -> curl arguments (after the common ones)."""
+    requests: dict[str, list[str]] = {}
+    for index, spelling in enumerate(INTERNAL_SPELLINGS):
+        for scheme in ("https", "http"):
+            requests[f"internal-{scheme}-{index}"] = [f"{scheme}://{DOMAIN}{spelling}"]
+    target = f"https://{DOMAIN}/update-forecast"
+    requests |= {
+        "internal-post": ["-X", "POST", "--data", "", target],
+        "internal-head": ["--head", target],
+        "internal-http2": ["--http2", target],
+        "internal-http1.0": ["--http1.0", target],
+        "internal-absolute-form": ["--request-target", target, f"https://{DOMAIN}/"],
+        "internal-host-case": ["-H", "Host: FORECAST.TEST", target],
+    }
+    for index, path in enumerate(ORDINARY):
+        requests[f"ordinary-{index}"] = [f"https://{DOMAIN}{path}"]
+    return requests
+
+
+REQUESTS = _requests()
+
+
+@pytest.fixture(scope="module")
+def vps(pytestconfig):
+    return testinfra.get_host(
+        f"ansible://{VPS}", ansible_inventory=pytestconfig.option.ansible_inventory
+    )
+
+
+@pytest.fixture(scope="module")
+def pebble_root(host) -> str:
+    """Pebble's issuing root (a new one each time Pebble starts), from its management API."""
+    host.run_test(
+        "curl -sSf --cacert %s -o %s https://pebble.test:15000/roots/0", LISTENER_CA, PEBBLE_ROOT
+    )
+    return PEBBLE_ROOT
+
+
+@pytest.fixture(scope="module")
+def https_ready(host, pebble_root) -> None:
+    """Caddy gets its certificate in the background after start: wait for it (normally 1-5 s)."""
+    for _ in range(90):
+        if host.run("curl -sS -o /dev/null --cacert %s https://%s/", pebble_root, DOMAIN).rc == 0:
+            return
+        time.sleep(1)
+    pytest.fail(f"https://{DOMAIN}/ never answered with a certificate Pebble issued")
+
+
+def curl(host, pebble_root, *args: str) -> str:
+    return host.check_output(
+        shlex.join(["curl", "-sS", "--path-as-is", "--cacert", pebble_root, *args])
+    )
+
+
+@pytest.fixture(scope="module")
+def responses(host, vps, pebble_root, https_ready) -> dict[str, dict]:
+    """Send every request in REQUESTS once (one shell on the client), each tagged with an
+    X-Probe header, and return probe id -> {status, body, reached_backend}."""
+    lines = []
+    for probe, args in REQUESTS.items():
+        command = [
+            "curl", "-sS", "--path-as-is", "--cacert", pebble_root, "-H", f"X-Probe: {probe}",
+            "-o", "/tmp/probe-body", "-w", "%{http_code}", *args,
+        ]  # fmt: skip
+        lines.append(
+            f"printf '%s\\t%s\\t%s\\n' {probe} \"$({shlex.join(command)})\" "
+            '"$(base64 -w0 /tmp/probe-body)"; rm -f /tmp/probe-body'
+        )
+    script = base64.b64encode("\n".join(lines).encode()).decode()
+    output = host.check_output("echo %s | base64 -d | bash", script)
+    results = {}
+    for line in output.splitlines():
+        probe, status, body = line.split("\t")
+        results[probe] = {"status": status, "body": base64.b64decode(body).decode()}
+    reached = {
+        json.loads(line)["probe"]
+        for line in vps.file(BACKEND_LOG).content_string.splitlines()
+        if line.strip()
+    }
+    for probe, result in results.items():
+        result["reached_backend"] = probe in reached
+    return results
+
+
+def test_http_redirects_with_301_to_https(host):
+    out = host.check_output(
+        "curl -sS -o /dev/null -w '%%{http_code} %%{redirect_url}' 'http://%s/forecast?x=1&y=2'",
+        DOMAIN,
+    )
+    assert out == f"301 https://{DOMAIN}/forecast?x=1&y=2"
+
+
+def test_https_is_served_by_the_backend_with_a_certificate_pebble_issued(
+    host, pebble_root, https_ready
+):
+    # --cacert with Pebble's root only, no -k: the chain must verify.
+    assert curl(host, pebble_root, f"https://{DOMAIN}/forecast") == "backend saw: /forecast"
+    issuer = host.check_output(
+        "openssl s_client -connect %s:443 -servername %s </dev/null 2>/dev/null "
+        "| openssl x509 -noout -issuer",
+        DOMAIN,
+        DOMAIN,
+    )
+    assert "Pebble Intermediate CA" in issuer
+    verify = host.run(
+        "openssl s_client -connect %s:443 -servername %s -verify_return_error -CAfile %s "
+        "</dev/null",
+        DOMAIN,
+        DOMAIN,
+        pebble_root,
+    )
+    assert verify.rc == 0 and "Verify return code: 0 (ok)" in verify.stdout
+
+
+def test_certificate_does_not_verify_against_the_system_store(host, https_ready):
+    """Proves the check above means something: the certificate is Pebble's, not a public one."""
+    assert host.run("curl -sS -o /dev/null https://%s/", DOMAIN).rc == 60
+
+
+@pytest.mark.parametrize("probe", [p for p in REQUESTS if p.startswith("internal-")])
+def test_internal_route_is_404_from_outside_and_never_reaches_the_backend(responses, probe):
+    result = responses[probe]
+    assert result["status"] == "404", (REQUESTS[probe], result)
+    assert "backend saw" not in result["body"]
+    assert not result["reached_backend"], REQUESTS[probe]
+
+
+@pytest.mark.parametrize("probe", [p for p in REQUESTS if p.startswith("ordinary-")])
+def test_ordinary_paths_reach_the_backend(responses, probe):
+    result = responses[probe]
+    path = REQUESTS[probe][-1].removeprefix(f"https://{DOMAIN}")
+    assert result["status"] == "200", (path, result)
+    assert result["body"] == f"backend saw: {path}\n"
+    assert result["reached_backend"]
+
+
+def test_security_headers(host, pebble_root, https_ready):
+    headers = curl(host, pebble_root, "--head", f"https://{DOMAIN}/").lower()
+    assert "strict-transport-security: max-age=31536000; includesubdomains" in headers
+    assert "x-content-type-options: nosniff" in headers
+    assert "x-frame-options: deny" in headers
+    assert "content-security-policy: frame-ancestors 'none'" in headers
+    assert "referrer-policy: strict-origin-when-cross-origin" in headers
+    assert "\nserver:" not in headers
+
+
+def test_security_headers_on_the_404_too(host, pebble_root, https_ready):
+    headers = curl(host, pebble_root, "--head", f"https://{DOMAIN}/update-forecast").lower()
+    assert headers.startswith("http/2 404")
+    assert "x-frame-options: deny" in headers and "strict-transport-security" in headers
+
+
+@pytest.mark.parametrize("encoding", ["zstd", "gzip"])
+def test_responses_are_compressed(host, pebble_root, https_ready, encoding):
+    headers = curl(
+        host, pebble_root, "-o", "/dev/null", "-D", "-", "-H", f"Accept-Encoding: {encoding}",
+        f"https://{DOMAIN}/padded",
+    ).lower()  # fmt: skip
+    assert f"content-encoding: {encoding}" in headers

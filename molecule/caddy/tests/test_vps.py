@@ -1,0 +1,108 @@
+"""The converged VPS itself: Caddy installed, enabled and running with the validated Caddyfile
+applied by a reload, the internal route still served on the loopback, the JSON access log; and
+the role's other renderings (HTTP-only, several internal paths) accepted by this caddy."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+testinfra_hosts = ["caddy-vps"]
+
+ROLE = Path(__file__).resolve().parents[3] / "roles" / "caddy"
+CADDYFILE = "/etc/caddy/Caddyfile"
+ACCESS_LOG = "/var/log/caddy/access.log"
+
+
+def render(**overrides) -> str:
+    variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    variables |= yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    variables |= {"ansible_managed": "Ansible managed"} | overrides
+    templar = Templar(loader=DataLoader(), variables=variables)
+    source = (ROLE / "templates" / "etc" / "caddy" / "Caddyfile.j2").read_text()
+    return templar.template(trust_as_template(source))
+
+
+def test_caddy_is_installed_enabled_and_running(host):
+    assert host.package("caddy").is_installed
+    service = host.service("caddy")
+    assert service.is_enabled
+    assert service.is_running
+    assert host.socket("tcp://0.0.0.0:443").is_listening or host.socket("tcp://:::443").is_listening
+
+
+def test_caddyfile_is_valid_formatted_and_managed(host):
+    caddyfile = host.file(CADDYFILE)
+    assert caddyfile.user == "root" and caddyfile.mode == 0o644
+    assert caddyfile.content_string.startswith("#\n# Ansible managed")
+    host.run_test("caddy validate --adapter caddyfile --config %s", CADDYFILE)
+    # caddy fmt prints the canonical form; the template already is in it.
+    assert host.check_output("caddy fmt %s", CADDYFILE) == caddyfile.content_string.rstrip("\n")
+
+
+def test_config_was_applied_by_a_reload_not_a_restart(host):
+    """The package started Caddy before the role wrote the Caddyfile; the running process must
+    be that same one (reloaded) and serve the role's config (admin API)."""
+    started = host.check_output("systemctl show -P ExecMainStartTimestamp --timestamp=us+utc caddy")
+    started_at = datetime.strptime(started, "%a %Y-%m-%d %H:%M:%S.%f UTC").replace(tzinfo=UTC)
+    written = host.check_output("stat -c %%.6Y %s", CADDYFILE)
+    written_at = datetime.fromtimestamp(float(written), UTC)
+    assert started_at < written_at
+    assert host.check_output("systemctl show -P NRestarts caddy") == "0"
+    config = json.loads(host.check_output("curl -sS http://localhost:2019/config/"))
+    assert "forecast.test" in json.dumps(config["apps"]["http"])
+
+
+def test_internal_route_is_still_served_on_the_loopback(host):
+    assert host.check_output("curl -sS http://127.0.0.1:8080/update-forecast") == (
+        "backend saw: /update-forecast"
+    )
+
+
+def test_access_log_is_json_and_written_by_caddy(host):
+    host.run_test("curl -sS -o /dev/null -H 'Host: forecast.test' http://127.0.0.1/log-probe")
+    log = host.file(ACCESS_LOG)
+    assert log.user == "caddy"
+    entries = [json.loads(line) for line in log.content_string.splitlines()]
+    probe = [e for e in entries if e["request"]["uri"] == "/log-probe"]
+    assert probe and probe[-1]["status"] == 301
+    assert probe[-1]["request"]["host"] == "forecast.test"
+
+
+def test_certificate_was_obtained_over_http_01(host):
+    """converge allows only HTTP-01: the challenge passed through the explicit http:// site."""
+    entries = [
+        json.loads(line)
+        for line in host.check_output("journalctl -u caddy --no-pager -o cat").splitlines()
+        if line.startswith("{")
+    ]
+    solved = [e for e in entries if e.get("msg") == "trying to solve challenge"]
+    assert solved and {e["challenge_type"] for e in solved} == {"http-01"}
+    assert any(e.get("msg") == "certificate obtained successfully" for e in entries)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"caddy_https": False},
+        {"caddy_https": False, "caddy_domain": "203.0.113.7"},
+        {"caddy_domain": "forecast.test", "caddy_acme_email": ""},
+        {"caddy_domain": "forecast.test", "caddy_internal_paths": ["/update-forecast", "/a/b_c"]},
+        {"caddy_domain": "forecast.test", "caddy_acme_ca": ""},
+        {"caddy_domain": "forecast.test", "caddy_acme_challenges": ["tls-alpn-01"]},
+    ],
+    ids=["http-only", "http-only-with-ip", "no-email", "two-paths", "default-ca", "tls-alpn-only"],
+)
+def test_other_renderings_validate_with_this_caddy(host, overrides):
+    text = render(**overrides)
+    encoded = base64.b64encode(text.encode()).decode()
+    host.run_test("echo %s | base64 -d > /tmp/render.caddyfile", encoded)
+    host.run_test("caddy validate --adapter caddyfile --config /tmp/render.caddyfile")
+    assert host.check_output("caddy fmt /tmp/render.caddyfile") == text.rstrip("\n")
