@@ -21,7 +21,9 @@ def test_interactive_zsh_loads_ohmyzsh_and_plugins_without_errors(host, user):
     )
     # base64 keeps the zsh expansions away from the shells in between.
     encoded = base64.b64encode(probe.encode()).decode()
-    host.run_test("echo %s | base64 -d > /tmp/omz-probe.zsh && chmod 0644 /tmp/omz-probe.zsh", encoded)
+    host.run_test(
+        "echo %s | base64 -d > /tmp/omz-probe.zsh && chmod 0644 /tmp/omz-probe.zsh", encoded
+    )
     # Under a pseudo-terminal, as in an SSH login: fzf's key bindings need zle, which zsh
     # refuses without one. script(1) merges stderr into the output, so any error shows.
     result = host.run(

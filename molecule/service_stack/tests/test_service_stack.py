@@ -91,7 +91,9 @@ def test_daemon_json_rotates_logs(host):
     daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
     assert daemon["log-driver"] == "json-file"
     assert daemon["log-opts"] == {"max-size": "10m", "max-file": "3"}
-    log_config = host.check_output("docker inspect -f '{{json .HostConfig.LogConfig}}' swissenergy-backend")
+    log_config = host.check_output(
+        "docker inspect -f '{{json .HostConfig.LogConfig}}' swissenergy-backend"
+    )
     assert json.loads(log_config)["Type"] == "json-file"
 
 
