@@ -66,9 +66,20 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# Docker/compose secrets are files here (one per setting, named like it: entsoe_api_key).
+# Reading the key from a file keeps it out of the container's environment, which
+# `docker inspect` and /proc/<pid>/environ show to anyone on the host with Docker access.
+SECRETS_DIR = Path("/run/secrets")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        # Only when present: pydantic-settings warns about a missing secrets directory.
+        secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None,
     )
 
     entsoe_api_key: SecretStr
@@ -171,7 +182,7 @@ def load_settings(**overrides: Any) -> Settings:
             loc = "_".join(str(p) for p in err["loc"]).upper()
             msg = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "missing":
-                msg = "is not set (put it in the environment or in .env)"
+                msg = "is not set (put it in the environment, in .env or in /run/secrets)"
             if loc == "ENTSOE_API_KEY":
                 msg += "; get a token from the ENTSO-E Transparency Platform account settings"
             problems.append(f"{loc} {msg}" if loc else msg)

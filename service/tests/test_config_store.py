@@ -47,6 +47,17 @@ def test_env_file_is_read(tmp_path: Path) -> None:
     assert s.data_dir == Path("/tmp/x")
 
 
+def test_key_from_a_secret_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # compose mounts secrets/entsoe_api_key at /run/secrets/entsoe_api_key
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "entsoe_api_key").write_text("from-secret-file-456")
+    s = load_settings(_secrets_dir=secrets)
+    assert s.entsoe_api_key.get_secret_value() == "from-secret-file-456"
+    monkeypatch.setenv("ENTSOE_API_KEY", "from-env-789")
+    assert load_settings(_secrets_dir=secrets).entsoe_api_key.get_secret_value() == "from-env-789"
+
+
 def test_plain_http_only_to_loopback_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENTSOE_API_KEY", "k-123456")
     assert load_settings(entsoe_base_url="http://127.0.0.1:8000/api")

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
-SETTINGS = yaml.safe_load((SCENARIO_DIR / "vars.yml").read_text())
+SETTINGS = yaml.safe_load((SCENARIO_DIR / "vars" / "scenario.yml").read_text())
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
 COMPOSE = "docker compose -p swissenergy --project-directory /opt/swissenergy/src/service"
 
@@ -80,11 +80,17 @@ def test_service_port_is_bound_to_loopback_only(host):
     assert host.check_output("docker port swissenergy-backend 80/tcp") == "127.0.0.1:8080"
 
 
-def test_env_file_is_private_and_holds_the_key(host):
+def test_key_is_a_private_secret_file_and_not_in_the_environment(host):
     env = host.file("/opt/swissenergy/src/service/.env")
     assert env.mode == 0o600
     assert env.user == "root"
-    assert f"ENTSOE_API_KEY={SETTINGS['service_stack_entsoe_key']}" in env.content_string
+    key = SETTINGS["service_stack_entsoe_key"]
+    assert key not in env.content_string
+    secret = host.file("/opt/swissenergy/src/service/secrets/entsoe_api_key")
+    assert secret.mode == 0o400
+    assert secret.uid == 10001
+    assert secret.content_string == key
+    assert key not in host.check_output("docker inspect swissenergy-backend")
 
 
 def test_daemon_json_rotates_logs(host):
