@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# make demo / make down: the whole site on a local throw-away "VPS" container.
+#   up    set up the toolchain, engine and images; create the VPS container and the local
+#         stand-ins (molecule/demo: Pebble as the ACME CA, fake ENTSO-E and GitHub APIs, an
+#         OpenSSH git server); run `ansible-playbook site.yml -i inventory/local`; print the URL.
+#   down  remove all of it.
+# With ENTSOE_API_KEY in the environment the service fetches real data from ENTSO-E (needs
+# internet); without it, it serves simulated data from the local stand-in, and says so.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$repo_root"
+
+https_port=18443
+domain=forecast.test
+state_dir="${repo_root}/.cache/demo"
+hosts_marker="# swissenergy local demo (make down removes this line)"
+
+up() {
+  ./scripts/bootstrap-venv.sh
+  # shellcheck disable=SC1091
+  source .venv/bin/activate
+  ./scripts/docker-engine.sh
+  ./scripts/build-images.sh trixie
+  mkdir -p "$state_dir"
+  chmod 0700 "$state_dir"
+
+  log "creating the local VPS container and the stand-ins"
+  molecule create -s demo
+  molecule prepare -s demo
+
+  local extra=()
+  if [[ -n "${ENTSOE_API_KEY:-}" ]]; then
+    # An extra-vars file (0600), not -e: command lines are visible to every user in ps.
+    (umask 077 && printf 'vault_entsoe_api_key: "%s"\nforecast_service_entsoe_base_url: %s\nforecast_service_environment: {}\n' \
+      "$ENTSOE_API_KEY" "${ENTSOE_BASE_URL:-https://web-api.tp.entsoe.eu/api}" >"${state_dir}/entsoe.yml")
+    extra=(-e "@${state_dir}/entsoe.yml")
+    log "ENTSOE_API_KEY is set: the service fetches real data from ENTSO-E"
+  else
+    rm -f "${state_dir}/entsoe.yml"
+    log "ENTSOE_API_KEY is not set: the demo serves SIMULATED data from a local stand-in of the ENTSO-E API"
+  fi
+
+  log "running site.yml against the local VPS"
+  ansible-playbook site.yml -i inventory/local "${extra[@]}"
+
+  docker exec swissenergy-local-pebble curl -sSf --cacert /etc/pebble/listener-ca.pem \
+    https://pebble.test:15000/roots/0 >"${state_dir}/pebble-root.pem"
+  if [[ $(id -u) -eq 0 ]] && ! grep -qF "$hosts_marker" /etc/hosts; then
+    echo "127.0.0.1 ${domain} ${hosts_marker}" >>/etc/hosts
+    log "added ${domain} -> 127.0.0.1 to /etc/hosts"
+  fi
+  local url="https://${domain}:${https_port}/"
+  curl -sSf --cacert "${state_dir}/pebble-root.pem" --resolve "${domain}:${https_port}:127.0.0.1" \
+    -o /dev/null "$url" || die "the chart page does not answer at ${url}"
+  cat <<MSG
+
+The forecast service runs on the local VPS container, behind Caddy with a certificate from
+the local ACME CA (Pebble):
+
+    ${url}
+
+The certificate chains to Pebble's root, saved in ${state_dir}/pebble-root.pem
+(import it into a browser, or: curl --cacert ${state_dir}/pebble-root.pem ${url}).
+$([[ -z "${ENTSOE_API_KEY:-}" ]] && echo "The data is SIMULATED (no ENTSOE_API_KEY was set).")
+A first forecast appears once the first update has run (the hourly cron job, or now:
+docker exec swissenergy-local-vps curl -s http://127.0.0.1:8080/update-forecast).
+Remove everything with: make down
+MSG
+}
+
+down() {
+  if [[ -x .venv/bin/molecule ]]; then
+    .venv/bin/molecule destroy -s demo
+  fi
+  if grep -qF "$hosts_marker" /etc/hosts 2>/dev/null; then
+    # /etc/hosts may be a bind mount (containers): rewrite in place, never replace the file.
+    grep -vF "$hosts_marker" /etc/hosts >"${state_dir}.hosts" && cat "${state_dir}.hosts" >/etc/hosts
+    rm -f "${state_dir}.hosts"
+  fi
+  rm -rf "$state_dir"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) die "usage: $0 up|down" ;;
+esac
