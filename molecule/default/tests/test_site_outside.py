@@ -1,0 +1,86 @@
+"""The whole site seen from outside: a client on the same network as the VPS (the Pebble
+container), resolving the VPS's domain like the internet would."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+testinfra_hosts = ["site-pebble"]
+
+DOMAIN = "forecast.test"
+LISTENER_CA = "/etc/pebble/listener-ca.pem"
+PEBBLE_ROOT = "/tmp/pebble-root.pem"
+INTERNAL_SPELLINGS = [
+    "/update-forecast",
+    "/update-forecast/",
+    "/UPDATE-FORECAST",
+    "/update%2Dforecast",
+    "//update-forecast",
+    "/./update-forecast",
+    "/update-forecast?now=1",
+    "/x/../update-forecast",
+]
+
+
+@pytest.fixture(scope="module")
+def pebble_root(host) -> str:
+    host.run_test(
+        "curl -sSf --cacert %s -o %s https://pebble.test:15000/roots/0", LISTENER_CA, PEBBLE_ROOT
+    )
+    return PEBBLE_ROOT
+
+
+def status_of(host, url: str, *extra: str) -> str:
+    return host.check_output(
+        "curl -sS --path-as-is -o /dev/null -w '%%{http_code} %%{redirect_url}' %s %s",
+        " ".join(extra),
+        url,
+    )
+
+
+def test_http_redirects_to_https_with_301(host):
+    assert status_of(host, f"http://{DOMAIN}/") == f"301 https://{DOMAIN}/"
+
+
+def test_https_serves_the_forecast_with_a_pebble_certificate(host, pebble_root):
+    # Verified against Pebble's root: no -k anywhere.
+    deadline = time.monotonic() + 120
+    while True:
+        result = host.run("curl -sS --cacert %s -o /dev/null -w '%%{http_code}' "
+                          "https://%s/forecast", pebble_root, DOMAIN)
+        if result.stdout == "200" or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert result.stdout == "200", result.stderr
+    issuer = host.check_output(
+        "echo | openssl s_client -connect %s:443 -servername %s 2>/dev/null "
+        "| openssl x509 -noout -issuer",
+        DOMAIN,
+        DOMAIN,
+    )
+    assert "Pebble" in issuer
+    # And not trusted by the system store: the chain really is Pebble's.
+    assert host.run("curl -sS -o /dev/null https://%s/", DOMAIN).rc != 0
+
+
+def test_chart_page_is_served(host, pebble_root):
+    page = host.check_output("curl -sSf --cacert %s https://%s/", pebble_root, DOMAIN)
+    assert "<svg" in page
+
+
+@pytest.mark.parametrize("path", INTERNAL_SPELLINGS)
+def test_update_route_is_404_from_outside(host, pebble_root, path):
+    assert status_of(host, f"https://{DOMAIN}{path}", "--cacert", pebble_root).startswith("404")
+    assert status_of(host, f"http://{DOMAIN}{path}").startswith("404")
+
+
+@pytest.mark.parametrize("port", [22, 80, 443])
+def test_served_ports_answer(host, port):
+    assert host.run("timeout 5 bash -c 'exec 3<>/dev/tcp/%s/%s'", DOMAIN, port).rc == 0
+
+
+@pytest.mark.parametrize("port", [8080, 2375, 8000])
+def test_other_ports_do_not_answer(host, port):
+    assert host.run("timeout 5 bash -c 'exec 3<>/dev/tcp/%s/%s'", DOMAIN, port).rc != 0

@@ -1,0 +1,70 @@
+"""The whole site on the VPS itself."""
+
+from __future__ import annotations
+
+import json
+import time
+
+testinfra_hosts = ["site-vps"]
+
+CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
+
+
+def get_json(host, path: str) -> tuple[int, dict]:
+    out = host.check_output(
+        "curl -s -o /tmp/site-body -w '%%{http_code}' http://127.0.0.1:8080%s", path
+    )
+    body = host.file("/tmp/site-body").content_string
+    try:
+        return int(out), json.loads(body)
+    except json.JSONDecodeError:
+        return int(out), {"raw": body}
+
+
+def test_the_service_runs_from_the_deploy_key_checkout(host):
+    checkout = "/opt/swissenergy/src"
+    assert host.file(f"{checkout}/.git").is_directory
+    origin = host.check_output("git -C %s config remote.origin.url", checkout)
+    assert "swissenergy/swissenergy.git" in origin
+    labels = host.check_output(
+        "docker inspect -f '{{ index .Config.Labels \"com.docker.compose.project.working_dir\" }}'"
+        " swissenergy-backend"
+    )
+    assert labels == f"{checkout}/service"
+
+
+def test_update_route_answers_on_loopback(host):
+    status, body = get_json(host, "/update-forecast")
+    assert status in (202, 409), body
+
+
+def test_the_cron_command_updates_the_forecast(host):
+    job = host.file(CRON_FILE).content_string.splitlines()[-1]
+    _, before = get_json(host, "/runs/latest")
+    deadline = time.monotonic() + 300
+    # A run may be going on (the previous test started one): the job's 409 is fine, so wait
+    # until a run started by the job itself has finished.
+    while True:
+        host.run_test(job.split(" root ", 1)[1])
+        _, latest = get_json(host, "/runs/latest")
+        if latest.get("id") != before.get("id") or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    while latest.get("status") == "running" and time.monotonic() < deadline:
+        time.sleep(5)
+        _, latest = get_json(host, "/runs/latest")
+    assert latest.get("status") == "succeeded", latest
+    status, forecast = get_json(host, "/forecast")
+    assert status == 200 and forecast["points"]
+
+
+def test_sshd_is_hardened(host):
+    settings = host.check_output("sshd -T")
+    assert "passwordauthentication no" in settings
+    assert "permitemptypasswords no" in settings
+    assert "kbdinteractiveauthentication no" in settings
+
+
+def test_unattended_upgrades_are_enabled(host):
+    config = host.check_output("apt-config dump APT::Periodic")
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in config
