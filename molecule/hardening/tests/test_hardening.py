@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,6 +18,10 @@ from testinfra.utils.ansible_runner import AnsibleRunner
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 testinfra_hosts = AnsibleRunner(INVENTORY).get_hosts("vps")
 SCENARIO_DIR = Path(__file__).resolve().parent.parent
+# The ansible-playbook next to this Python (the project's venv), else the one on PATH.
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+if not Path(ANSIBLE_PLAYBOOK).exists():
+    ANSIBLE_PLAYBOOK = shutil.which("ansible-playbook") or "ansible-playbook"
 CLIENT = "hardening-client"
 KEY = "/root/.ssh/id_ed25519"
 SSH = (
@@ -289,7 +295,7 @@ def _run_role(
     extra = {"hardening_target": target, "hardening_role": role, "hardening_tasks_from": tasks_from}
     return subprocess.run(
         [
-            "ansible-playbook",
+            ANSIBLE_PLAYBOOK,
             "-i",
             INVENTORY,
             str(SCENARIO_DIR / "apply_role.yml"),

@@ -1,0 +1,118 @@
+"""Filters of the firewall role: port lists and the exposure check.
+
+firewall_ports               [80, "51820/udp"] -> [{"port": 80, "proto": "tcp"}, ...]
+firewall_listeners           `ss -H -ltnp` output -> [{"address", "port", "process"}, ...]
+firewall_docker_published    `docker ps --format '{{.Names}} {{.Ports}}'` output -> same shape
+firewall_exposure_problems   both outputs and the policy -> list of messages (empty: all good)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ansible.errors import AnsibleFilterError
+
+_PORT_ITEM = re.compile(r"^(\d{1,5})(?:/(tcp|udp))?$")
+_DOCKER_MAPPING = re.compile(
+    r"^(?P<address>.*):(?P<first>\d+)(?:-(?P<last>\d+))?->\d+(?:-\d+)?/(?P<proto>tcp|udp|sctp)$"
+)
+
+
+def firewall_ports(items):
+    """Normalise a list of ports (number = TCP, or "PORT/tcp", "PORT/udp")."""
+    result = []
+    for item in items or []:
+        match = _PORT_ITEM.match(str(item).strip())
+        if not match or not 1 <= int(match.group(1)) <= 65535:
+            raise AnsibleFilterError(
+                f"firewall: '{item}' is not a port; use a number (TCP) or 'PORT/tcp' or 'PORT/udp'"
+            )
+        result.append({"port": int(match.group(1)), "proto": match.group(2) or "tcp"})
+    return result
+
+
+def _split_address(local: str) -> tuple[str, int]:
+    address, _, port = local.rpartition(":")
+    return address.strip("[]"), int(port)
+
+
+def _is_loopback(address: str) -> bool:
+    address, _, scope = address.partition("%")
+    if scope == "lo":
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False  # "*" and anything odd count as public
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def firewall_listeners(ss_output):
+    """Parse `ss -H -ltnp` (TCP listeners; the process column is optional)."""
+    listeners = []
+    for line in (ss_output or "").splitlines():
+        fields = line.split(None, 5)
+        if len(fields) < 5 or not fields[3][-1:].isdigit():
+            continue
+        address, port = _split_address(fields[3])
+        process = fields[5] if len(fields) > 5 else ""
+        names = re.findall(r'\("([^"]+)"', process)
+        listeners.append({"address": address, "port": port, "process": ",".join(names)})
+    return listeners
+
+
+def firewall_docker_published(docker_output):
+    """Parse `docker ps --format '{{.Names}} {{.Ports}}'`: the host side of each mapping."""
+    published = []
+    for line in (docker_output or "").splitlines():
+        name, _, ports = line.strip().partition(" ")
+        for mapping in (part.strip() for part in ports.split(",")):
+            match = _DOCKER_MAPPING.match(mapping)
+            if not match or match.group("proto") != "tcp":
+                continue
+            first = int(match.group("first"))
+            last = int(match.group("last") or first)
+            address = match.group("address").strip("[]") or "::"
+            for port in range(first, last + 1):
+                published.append({"address": address, "port": port, "process": f"docker:{name}"})
+    return published
+
+
+def firewall_exposure_problems(
+    ss_output, docker_output, open_tcp_ports, ignore_ports=(), loopback_ports=()
+):
+    """Every TCP port reachable on a non-loopback address that the policy does not allow."""
+    allowed = {int(port) for port in open_tcp_ports} | {int(port) for port in ignore_ports}
+    loopback_only = {int(port) for port in loopback_ports}
+    problems = []
+    seen = set()
+    entries = firewall_listeners(ss_output) + firewall_docker_published(docker_output)
+    for entry in entries:
+        if _is_loopback(entry["address"]):
+            continue
+        key = (entry["address"], entry["port"], entry["process"])
+        if key in seen:
+            continue
+        seen.add(key)
+        address = f"[{entry['address']}]" if ":" in entry["address"] else entry["address"]
+        where = f"{address}:{entry['port']} ({entry['process'] or 'unknown process'})"
+        if entry["port"] in loopback_only:
+            problems.append(
+                f"port {entry['port']} must listen on 127.0.0.1 only, but listens on {where}"
+            )
+        elif entry["port"] not in allowed:
+            problems.append(f"{where} listens on a public address and is not an allowed port")
+    return problems
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "firewall_ports": firewall_ports,
+            "firewall_listeners": firewall_listeners,
+            "firewall_docker_published": firewall_docker_published,
+            "firewall_exposure_problems": firewall_exposure_problems,
+        }
