@@ -38,18 +38,28 @@ def test_vps_logs_hold_no_secret(host, secret):
     found = host.run("grep -rlF --devices=skip -- %s %s", secret, LOG_DIRS).stdout.split()
     # The one place the ENTSO-E key must be: the compose secret file the container reads.
     assert set(found) <= {"/opt/swissenergy/src/service/secrets/entsoe_api_key"}
-    assert host.run("docker logs swissenergy-backend 2>&1 | grep -cF -- %s", secret).stdout.strip() == "0"
+    assert (
+        host.run("docker logs swissenergy-backend 2>&1 | grep -cF -- %s", secret).stdout.strip()
+        == "0"
+    )
 
 
 def test_images_and_inspect_hold_no_secret(host, secret):
-    assert host.run("docker inspect swissenergy-backend | grep -cF -- %s", secret).stdout.strip() == "0"
-    assert host.run(
-        "docker history --no-trunc swissenergy-backend:latest | grep -cF -- %s", secret
-    ).stdout.strip() == "0"
+    assert (
+        host.run("docker inspect swissenergy-backend | grep -cF -- %s", secret).stdout.strip()
+        == "0"
+    )
+    assert (
+        host.run(
+            "docker history --no-trunc swissenergy-backend:latest | grep -cF -- %s", secret
+        ).stdout.strip()
+        == "0"
+    )
     # docker save writes every layer uncompressed: a plain search covers every file in them.
-    assert host.run(
-        "docker save swissenergy-backend:latest | grep -caF -- %s", secret
-    ).stdout.strip() == "0"
+    assert (
+        host.run("docker save swissenergy-backend:latest | grep -caF -- %s", secret).stdout.strip()
+        == "0"
+    )
 
 
 def test_the_github_token_never_reaches_the_vps(host):

@@ -48,8 +48,11 @@ def test_https_serves_the_forecast_with_a_pebble_certificate(host, pebble_root):
     # Verified against Pebble's root: no -k anywhere.
     deadline = time.monotonic() + 120
     while True:
-        result = host.run("curl -sS --cacert %s -o /dev/null -w '%%{http_code}' "
-                          "https://%s/forecast", pebble_root, DOMAIN)
+        result = host.run(
+            "curl -sS --cacert %s -o /dev/null -w '%%{http_code}' https://%s/forecast",
+            pebble_root,
+            DOMAIN,
+        )
         if result.stdout == "200" or time.monotonic() > deadline:
             break
         time.sleep(5)

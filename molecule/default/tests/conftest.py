@@ -1,0 +1,7 @@
+"""Testinfra lists the inventory with ansible-inventory, whose output holds the vault
+variables by design; it must not go to the scenario's Ansible log, which the secret-leak test
+reads as the record of molecule's own runs (converge, idempotence, check)."""
+
+import os
+
+os.environ.pop("ANSIBLE_LOG_PATH", None)
