@@ -24,7 +24,7 @@ def get_json(host, path: str) -> tuple[int, dict]:
 def test_the_service_runs_from_the_deploy_key_checkout(host):
     checkout = "/opt/swissenergy/src"
     assert host.file(f"{checkout}/.git").is_directory
-    origin = host.check_output("git -C %s config remote.origin.url", checkout)
+    origin = host.check_output("runuser -u deploy -- git -C %s remote get-url origin", checkout)
     assert "swissenergy/swissenergy.git" in origin
     labels = host.check_output(
         "docker inspect -f '{{ index .Config.Labels \"com.docker.compose.project.working_dir\" }}'"
