@@ -18,9 +18,12 @@ find_python() {
   for candidate in python3.13 python3.12 \
       "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3 \
       "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 \
-        && "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
-      command -v "$candidate"
+    local path
+    path="$(command -v "$candidate" 2>/dev/null)" || continue
+    # Not the interpreter of the venv about to be replaced (an activated .venv is on PATH).
+    [[ "$path" == "$venv"/* ]] && continue
+    if "$path" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      echo "$path"
       return 0
     fi
   done
