@@ -9,7 +9,27 @@ venv="${repo_root}/.venv"
 stamp="${venv}/.definition"
 definition="$(definition_hash "${repo_root}/requirements-dev.txt" "${repo_root}/service/pyproject.toml")"
 
+# The Caddyfile template tests validate every rendering with `caddy validate`: Debian's caddy
+# binary, unpacked from its package into the venv (installing the package would start a
+# caddy service on this machine's port 80).
+install_caddy_binary() {
+  [[ -x "${venv}/bin/caddy" ]] && return 0
+  local unpack
+  unpack="$(mktemp -d)"
+  (
+    cd "$unpack"
+    apt-get download caddy >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get download caddy >/dev/null; } \
+      || die "apt-get download caddy failed: the template tests need Debian's or Ubuntu's caddy package"
+    dpkg-deb -x caddy_*.deb root
+  )
+  install -m 0755 "${unpack}/root/usr/bin/caddy" "${venv}/bin/caddy"
+  rm -rf "$unpack"
+  log "caddy for the template tests: $("${venv}/bin/caddy" version)"
+}
+
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$definition" ]]; then
+  install_caddy_binary
   exit 0
 fi
 
@@ -41,4 +61,5 @@ rm -rf "$venv"
 if [[ -f "${repo_root}/service/pyproject.toml" ]]; then
   "${venv}/bin/pip" install --quiet -e "${repo_root}/service[test]"
 fi
+install_caddy_binary
 echo "$definition" >"$stamp"

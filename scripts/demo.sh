@@ -43,6 +43,7 @@ up() {
   log "running site.yml against the local VPS"
   ansible-playbook site.yml -i inventory/local "${extra[@]}"
 
+  first_update
   docker exec swissenergy-local-pebble curl -sSf --cacert /etc/pebble/listener-ca.pem \
     https://pebble.test:15000/roots/0 >"${state_dir}/pebble-root.pem"
   if [[ $(id -u) -eq 0 ]] && ! grep -qF "$hosts_marker" /etc/hosts; then
@@ -62,15 +63,37 @@ the local ACME CA (Pebble):
 The certificate chains to Pebble's root, saved in ${state_dir}/pebble-root.pem
 (import it into a browser, or: curl --cacert ${state_dir}/pebble-root.pem ${url}).
 $([[ -z "${ENTSOE_API_KEY:-}" ]] && echo "The data is SIMULATED (no ENTSOE_API_KEY was set).")
-A first forecast appears once the first update has run (the hourly cron job, or now:
-docker exec swissenergy-local-vps curl -s http://127.0.0.1:8080/update-forecast).
+The cron job updates the forecast every hour at minute 15; to update now:
+    docker exec swissenergy-local-vps /usr/local/bin/swissenergy-update-forecast
 Remove everything with: make down
 MSG
 }
 
+# The chart is empty until a first update has run: start one the way the cron job does (its
+# own script, on the VPS) and wait for it, so the printed URL shows a forecast.
+first_update() {
+  log "publishing a first forecast (the cron job's command, run once now)"
+  docker exec swissenergy-local-vps /usr/local/bin/swissenergy-update-forecast \
+    || die "the update script failed; see /var/log/swissenergy/update-forecast.log on swissenergy-local-vps"
+  local deadline=$((SECONDS + 600)) run
+  while ((SECONDS < deadline)); do
+    run=$(docker exec swissenergy-local-vps curl -sS http://127.0.0.1:8080/runs/latest) || run=""
+    case "$run" in
+      *'"status":"succeeded"'*) log "first forecast published"; return 0 ;;
+      *'"status":"failed"'*) die "the first update failed: ${run}" ;;
+    esac
+    sleep 3
+  done
+  die "the first update did not finish within 10 minutes: ${run}"
+}
+
 down() {
   if [[ -x .venv/bin/molecule ]]; then
-    .venv/bin/molecule destroy -s demo
+    # shellcheck disable=SC1091
+    source .venv/bin/activate
+    molecule destroy -s demo
+  else
+    log "no .venv here: nothing was created by make demo from this clone"
   fi
   if grep -qF "$hosts_marker" /etc/hosts 2>/dev/null; then
     # /etc/hosts may be a bind mount (containers): rewrite in place, never replace the file.

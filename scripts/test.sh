@@ -5,13 +5,14 @@
 #   lint      yamllint, ansible-lint (production profile), ruff, site.yml syntax
 #   unit      pytest: repository tests (templates, role specs, requirements, modules) + service
 #   molecule  every scenario under molecule/, against systemd containers
+#   demo      make demo from this clone, the chart page checked over HTTPS, then make down
 # Pass stage names to run only some: scripts/test.sh lint unit
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo_root"
 
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(lint unit molecule)
+[[ ${#stages[@]} -gt 0 ]] || stages=(lint unit molecule demo)
 declare -A took=()
 failed=()
 
@@ -62,6 +63,32 @@ molecule_all() {
   done
 }
 
+# The README's first command as a newcomer runs it: the printed URL must serve the chart page
+# (with a forecast: the demo publishes a first one) over HTTPS, verified against the local
+# ACME CA's root; make down must leave no container, network or /etc/hosts line behind.
+demo_smoke() {
+  local status=0 page url=https://forecast.test:18443/
+  if ./scripts/demo.sh up; then
+    page=$(curl -sSf --cacert .cache/demo/pebble-root.pem --resolve forecast.test:18443:127.0.0.1 "$url") \
+      || { echo "demo: ${url} does not answer over verified HTTPS"; status=1; }
+    grep -qF 'aria-label="load chart"' <<<"$page" \
+      || { echo "demo: ${url} shows no load chart"; status=1; }
+  else
+    status=1
+  fi
+  ./scripts/demo.sh down || status=1
+  if [[ -n "$(docker ps -aq --filter name=swissenergy-local- --filter name=demo-)" ]]; then
+    echo "demo: make down left containers behind"; status=1
+  fi
+  if docker network inspect molecule-demo >/dev/null 2>&1; then
+    echo "demo: make down left the molecule-demo network behind"; status=1
+  fi
+  if grep -qF "swissenergy local demo" /etc/hosts; then
+    echo "demo: make down left its /etc/hosts line behind"; status=1
+  fi
+  return "$status"
+}
+
 timed venv ./scripts/bootstrap-venv.sh
 # shellcheck disable=SC1091
 source .venv/bin/activate
@@ -72,7 +99,8 @@ for stage in "${stages[@]}"; do
     lint) timed lint lint ;;
     unit) timed unit unit ;;
     molecule) molecule_all ;;
-    *) die "unknown stage '${stage}' (use: lint unit molecule)" ;;
+    demo) timed demo demo_smoke ;;
+    *) die "unknown stage '${stage}' (use: lint unit molecule demo)" ;;
   esac
 done
 

@@ -8,54 +8,16 @@ from __future__ import annotations
 import base64
 import json
 import shlex
-import time
 
 import pytest
 import testinfra
+from outside_client import DOMAIN, INTERNAL_SPELLINGS
 
 testinfra_hosts = ["caddy-pebble"]
 
-DOMAIN = "forecast.test"
 VPS = "caddy-vps"
 BACKEND_LOG = "/var/log/echo-backend.log"
-LISTENER_CA = "/etc/pebble/listener-ca.pem"
-PEBBLE_ROOT = "/tmp/pebble-root.pem"
 
-# Every spelling of the internal route a client could try. Those above the line reach the
-# backend's route when sent straight to it (uvicorn decodes %XX once, Starlette matches the
-# exact path, redirect_slashes turns the trailing slash into a redirect to it); the others only
-# would behind a proxy or framework that normalises more. All must be 404 from outside.
-INTERNAL_SPELLINGS = [
-    "/update-forecast",
-    "/update-forecast/",
-    "/update%2Dforecast",
-    "/update%2dforecast",
-    "/%75pdate-forecast",
-    "/update-forecast?x=1",
-    "/update-forecast?",
-    # ---
-    "/Update-Forecast",
-    "/UPDATE-FORECAST",
-    "/%55PDATE%2DFORECAST",
-    "/update-forecast%2F",
-    "/update-forecast%2f?x=1",
-    "/update%252Dforecast",
-    "/update%25252dforecast",
-    "/%2575pdate-forecast",
-    "//update-forecast",
-    "///update-forecast//",
-    "/%2Fupdate-forecast",
-    "/./update-forecast",
-    "/%2e/update-forecast",
-    "/x/../update-forecast",
-    "/x/%2E%2E/update-forecast",
-    "/update-forecast/.",
-    "/update-forecast.",
-    "/update-forecast;x=1",
-    "/update-forecast%3Fx=1",
-    "/update-forecast%20",
-    "/update-forecast/x",
-]
 # Near misses that are ordinary pages and must still reach the backend.
 ORDINARY = ["/", "/forecast", "/update-forecasting", "/?next=/update-forecast", "/runs/latest"]
 
@@ -88,25 +50,6 @@ def vps(pytestconfig):
     return testinfra.get_host(
         f"ansible://{VPS}", ansible_inventory=pytestconfig.option.ansible_inventory
     )
-
-
-@pytest.fixture(scope="module")
-def pebble_root(host) -> str:
-    """Pebble's issuing root (a new one each time Pebble starts), from its management API."""
-    host.run_test(
-        "curl -sSf --cacert %s -o %s https://pebble.test:15000/roots/0", LISTENER_CA, PEBBLE_ROOT
-    )
-    return PEBBLE_ROOT
-
-
-@pytest.fixture(scope="module")
-def https_ready(host, pebble_root) -> None:
-    """Caddy gets its certificate in the background after start: wait for it (normally 1-5 s)."""
-    for _ in range(90):
-        if host.run("curl -sS -o /dev/null --cacert %s https://%s/", pebble_root, DOMAIN).rc == 0:
-            return
-        time.sleep(1)
-    pytest.fail(f"https://{DOMAIN}/ never answered with a certificate Pebble issued")
 
 
 def curl(host, pebble_root, *args: str) -> str:

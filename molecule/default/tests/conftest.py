@@ -5,3 +5,5 @@ reads as the record of molecule's own runs (converge, idempotence, check)."""
 import os
 
 os.environ.pop("ANSIBLE_LOG_PATH", None)
+
+from outside_client import https_ready, pebble_root  # noqa: F401  (pytest finds them by name)

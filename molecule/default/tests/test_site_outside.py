@@ -9,30 +9,9 @@ import time
 
 import pytest
 import testinfra
+from outside_client import DOMAIN, INTERNAL_SPELLINGS
 
 testinfra_hosts = ["site-pebble"]
-
-DOMAIN = "forecast.test"
-LISTENER_CA = "/etc/pebble/listener-ca.pem"
-PEBBLE_ROOT = "/tmp/pebble-root.pem"
-INTERNAL_SPELLINGS = [
-    "/update-forecast",
-    "/update-forecast/",
-    "/UPDATE-FORECAST",
-    "/update%2Dforecast",
-    "//update-forecast",
-    "/./update-forecast",
-    "/update-forecast?now=1",
-    "/x/../update-forecast",
-]
-
-
-@pytest.fixture(scope="module")
-def pebble_root(host) -> str:
-    host.run_test(
-        "curl -sSf --cacert %s -o %s https://pebble.test:15000/roots/0", LISTENER_CA, PEBBLE_ROOT
-    )
-    return PEBBLE_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +38,9 @@ def test_http_redirects_to_https_with_301(host):
     assert status_of(host, f"http://{DOMAIN}/") == f"301 https://{DOMAIN}/"
 
 
-def test_https_serves_the_forecast_with_a_pebble_certificate(host, pebble_root, forecast_published):
+def test_https_serves_the_forecast_with_a_pebble_certificate(
+    host, pebble_root, https_ready, forecast_published
+):
     # Verified against Pebble's root: no -k anywhere.
     result = host.run(
         "curl -sS --cacert %s -o /dev/null -w '%%{http_code}' https://%s/forecast",

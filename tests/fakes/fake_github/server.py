@@ -122,6 +122,12 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def key_validation_failed(message, rate):
+    """GitHub's 422 for a deploy key it refuses: one custom error on the field ``key``."""
+    error = {"resource": "PublicKey", "code": "custom", "field": "key", "message": message}
+    return ApiError(422, "Validation Failed", errors=[error], headers=rate)
+
+
 class FakeGitHub:
     """The fake's state and behaviour; ``start()`` serves it on a thread."""
 
@@ -460,51 +466,16 @@ class FakeGitHub:
             raise ApiError(400, "Problems parsing JSON", headers=rate)
         key = parse_public_key(body.get("key"))
         if key is None:
-            raise ApiError(
-                422,
-                "Validation Failed",
-                headers=rate,
-                errors=[
-                    {
-                        "resource": "PublicKey",
-                        "code": "custom",
-                        "field": "key",
-                        "message": "key is invalid. You must supply a key in OpenSSH public "
-                        "key format",
-                    }
-                ],
+            raise key_validation_failed(
+                "key is invalid. You must supply a key in OpenSSH public key format", rate
             )
         if not repo.get("deploy_keys_enabled", True):
-            raise ApiError(
-                422,
-                "Validation Failed",
-                headers=rate,
-                errors=[
-                    {
-                        "resource": "PublicKey",
-                        "code": "custom",
-                        "field": "key",
-                        "message": "Deploy keys are disabled for this repository",
-                    }
-                ],
-            )
+            raise key_validation_failed("Deploy keys are disabled for this repository", rate)
         in_use = key in self.state["user_keys"] or any(
             k["key"] == key for r in self.state["repos"].values() for k in r["keys"]
         )
         if in_use:
-            raise ApiError(
-                422,
-                "Validation Failed",
-                headers=rate,
-                errors=[
-                    {
-                        "resource": "PublicKey",
-                        "code": "custom",
-                        "field": "key",
-                        "message": "key is already in use",
-                    }
-                ],
-            )
+            raise key_validation_failed("key is already in use", rate)
         read_only = body.get("read_only", False)
         if not isinstance(read_only, bool):
             raise ApiError(
