@@ -10,15 +10,25 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo_root"
 
-https_port=18443
-domain=forecast.test
 state_dir="${repo_root}/.cache/demo"
 hosts_marker="# swissenergy local demo (make down removes this line)"
+
+# The demo's domain and ports, from inventory/local (molecule/demo reads the exported ones),
+# with the venv's Python (it has PyYAML).
+load_settings() {
+  local settings
+  settings=$(python molecule/shared/testlib/local_settings.py \
+    caddy_domain demo_http_port demo_https_port swissenergy_service_address swissenergy_service_port) \
+    || die "cannot read the demo's settings from inventory/local"
+  { read -r domain; read -r http_port; read -r https_port; read -r service_address; read -r service_port; } <<<"$settings"
+  export DEMO_DOMAIN=$domain DEMO_HTTP_PORT=$http_port DEMO_HTTPS_PORT=$https_port
+}
 
 up() {
   ./scripts/bootstrap-venv.sh
   # shellcheck disable=SC1091
   source .venv/bin/activate
+  load_settings
   ./scripts/docker-engine.sh
   ./scripts/build-images.sh trixie
   mkdir -p "$state_dir"
@@ -77,7 +87,7 @@ first_update() {
     || die "the update script failed; see /var/log/swissenergy/update-forecast.log on swissenergy-local-vps"
   local deadline=$((SECONDS + 600)) run
   while ((SECONDS < deadline)); do
-    run=$(docker exec swissenergy-local-vps curl -sS http://127.0.0.1:8080/runs/latest) || run=""
+    run=$(docker exec swissenergy-local-vps curl -sS "http://${service_address}:${service_port}/runs/latest") || run=""
     case "$run" in
       *'"status":"succeeded"'*) log "first forecast published"; return 0 ;;
       *'"status":"failed"'*) die "the first update failed: ${run}" ;;
@@ -91,6 +101,7 @@ down() {
   if [[ -x .venv/bin/molecule ]]; then
     # shellcheck disable=SC1091
     source .venv/bin/activate
+    load_settings
     molecule destroy -s demo
   else
     log "no .venv here: nothing was created by make demo from this clone"

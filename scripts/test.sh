@@ -67,9 +67,11 @@ molecule_all() {
 # (with a forecast: the demo publishes a first one) over HTTPS, verified against the local
 # ACME CA's root; make down must leave no container, network or /etc/hosts line behind.
 demo_smoke() {
-  local status=0 page url=https://forecast.test:18443/
+  local status=0 page domain port url
+  { read -r domain; read -r port; } < <(python molecule/shared/testlib/local_settings.py caddy_domain demo_https_port)
+  url="https://${domain}:${port}/"
   if ./scripts/demo.sh up; then
-    page=$(curl -sSf --cacert .cache/demo/pebble-root.pem --resolve forecast.test:18443:127.0.0.1 "$url") \
+    page=$(curl -sSf --cacert .cache/demo/pebble-root.pem --resolve "${domain}:${port}:127.0.0.1" "$url") \
       || { echo "demo: ${url} does not answer over verified HTTPS"; status=1; }
     grep -qF 'aria-label="load chart"' <<<"$page" \
       || { echo "demo: ${url} shows no load chart"; status=1; }

@@ -43,9 +43,13 @@ def sh(
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=check, **kw)  # type: ignore[call-overload]
 
 
+# Deliberately not the deployment's uid: the image must take its user's uid from the build.
+APP_UID = 12345
+
+
 def build(context: Path, tag: str, base: str) -> None:
     """BuildKit build (needed for the CA secret), with whichever client can do it."""
-    args = ["--build-arg", f"BASE_IMAGE={base}", "-t", tag]
+    args = ["--build-arg", f"BASE_IMAGE={base}", "--build-arg", f"APP_UID={APP_UID}", "-t", tag]
     if CA.exists():
         args += ["--secret", f"id=ca,src={CA}"]
     env = {**os.environ, "DOCKER_BUILDKIT": "1"}
@@ -84,6 +88,8 @@ def test_service_image_builds_and_is_healthy(base_image: str) -> None:
     build(SERVICE, TAG, base_image)
     info = json.loads(sh("docker", "image", "inspect", TAG).stdout)[0]["Config"]
     assert info["User"] not in ("", "root", "0") and info["Healthcheck"]["Test"]
+    uid = sh("docker", "run", "--rm", "--entrypoint", "id", TAG, "-u").stdout.strip()
+    assert uid == str(APP_UID)
     history = sh("docker", "history", "--no-trunc", TAG).stdout
     assert "BEGIN CERTIFICATE" not in history and "src=" not in history
     # Test-only code and the CA never reach the image.

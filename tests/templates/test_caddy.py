@@ -46,7 +46,12 @@ ORDINARY = ["/", "/forecast", "/update-forecasting", "/updateforecast", "/?next=
 
 
 def render(**overrides) -> str:
-    variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    # The shared settings first (roles/swissenergy, the role's dependency), as a run has them;
+    # derived defaults are trusted templates, as Ansible's loader makes them in a run.
+    variables = {}
+    for defaults in (ROLE.parent / "swissenergy", ROLE):
+        for name, value in yaml.safe_load((defaults / "defaults" / "main.yml").read_text()).items():
+            variables[name] = trust_as_template(value) if isinstance(value, str) else value
     variables |= yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
     variables |= {"ansible_managed": "Ansible managed", "caddy_domain": "forecast.example.org"}
     variables |= overrides

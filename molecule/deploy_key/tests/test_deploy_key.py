@@ -42,7 +42,7 @@ KEY = f"/home/deploy/.ssh/deploy_key_{OWNER}_{NAME}"
 ALIAS = f"github-{NAME}"
 SSH_CONFIG = f"/home/deploy/.ssh/config.d/{ALIAS}.conf"
 KNOWN_HOSTS = f"/home/deploy/.ssh/known_hosts.d/{ALIAS}"
-CHECKOUT = SETTINGS["deploy_key_repo_dest"]
+CHECKOUT = SETTINGS["swissenergy_checkout_dir"]
 # git as the deploy user, with its own HOME (runuser keeps root's).
 DEPLOY = "runuser -u deploy -- env HOME=/home/deploy"
 GIT_ID = "-c user.name=Molecule -c user.email=molecule@example.invalid"

@@ -15,11 +15,16 @@ import yaml
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
 SETTINGS = yaml.safe_load((SCENARIO_DIR / "vars" / "scenario.yml").read_text())
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
-COMPOSE = "docker compose -p swissenergy --project-directory /opt/swissenergy/src/service"
+# As an operator runs compose by hand: the binding, volume and uid come from compose.env.
+COMPOSE = (
+    "docker compose -p swissenergy --project-directory /opt/swissenergy/src/service"
+    " --env-file /opt/swissenergy/src/service/compose.env"
+)
+PORT = SETTINGS["swissenergy_service_port"]
 
 
 def get_json(host, path: str) -> tuple[int, dict]:
-    result = host.run("curl -s -o /tmp/body -w '%%{http_code}' http://127.0.0.1:8080%s", path)
+    result = host.run("curl -s -o /tmp/body -w '%%{http_code}' http://127.0.0.1:%s%s", PORT, path)
     status = int(result.stdout or 0)
     body = host.run("cat /tmp/body").stdout
     try:
@@ -75,9 +80,11 @@ def test_container_is_healthy_and_runs_as_non_root(host):
 
 def test_service_port_is_bound_to_loopback_only(host):
     listeners = host.check_output("ss -Hltn")
-    bound = re.findall(r"(\S+):8080\s", listeners)
+    bound = re.findall(rf"(\S+):{PORT}\s", listeners)
     assert bound == ["127.0.0.1"], listeners
-    assert host.check_output("docker port swissenergy-backend 80/tcp") == "127.0.0.1:8080"
+    assert host.check_output("docker port swissenergy-backend 80/tcp") == f"127.0.0.1:{PORT}"
+    # Nothing is left on the default port: the binding really moved.
+    assert not re.findall(r":8080\s", listeners), listeners
 
 
 def test_key_is_a_private_secret_file_and_not_in_the_environment(host):
@@ -88,7 +95,9 @@ def test_key_is_a_private_secret_file_and_not_in_the_environment(host):
     assert key not in env.content_string
     secret = host.file("/opt/swissenergy/src/service/secrets/entsoe_api_key")
     assert secret.mode == 0o400
-    assert secret.uid == 10001
+    assert secret.uid == SETTINGS["swissenergy_container_uid"]
+    container_uid = host.check_output("docker exec swissenergy-backend id -u")
+    assert container_uid == str(SETTINGS["swissenergy_container_uid"])
     assert secret.content_string == key
     assert key not in host.check_output("docker inspect swissenergy-backend")
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from local_settings import local_settings
 
-DOMAIN = "forecast.test"
+# The domain the local settings give the site (inventory/local): the caddy and default
+# scenarios name their VPS by it on the scenario network.
+DOMAIN = local_settings()["caddy_domain"]
 # The CA of Pebble's own listeners (ACME directory, management API) and where the client keeps
 # Pebble's issuing root once fetched.
 LISTENER_CA = "/etc/pebble/listener-ca.pem"
