@@ -17,7 +17,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_BASE_URL = "https://web-api.tp.entsoe.eu/api"
+from swissenergy.entsoe.client import (
+    DEFAULT_BACKOFF_MAX_S,
+    DEFAULT_BACKOFF_S,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_BAN_WAIT_S,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MIN_REQUEST_INTERVAL_S,
+    DEFAULT_TIMEOUT_S,
+    DEFAULT_ZONE,
+)
+
+__all__ = ["DEFAULT_BASE_URL", "ConfigError", "Settings", "load_settings"]
 
 # Values people leave in a copied .env.example; starting with one would only produce 401s
 # an hour later, so refuse them at start-up instead.
@@ -87,16 +98,16 @@ class Settings(BaseSettings):
     # The token travels in the query string, so plain HTTP would expose it on the wire.
     # Allowed without this flag only for loopback hosts (tests, a local fake server).
     entsoe_allow_insecure_http: bool = False
-    entsoe_zone: str = "10YCH-SWISSGRIDZ"
-    # A year-long query can take a while; ENTSO-E itself cuts requests off at 300 s.
-    entsoe_timeout_s: float = Field(default=120.0, gt=0, le=300)
-    entsoe_max_retries: int = Field(default=5, ge=0, le=10)
-    entsoe_backoff_s: float = Field(default=1.0, ge=0, le=60)
-    entsoe_backoff_max_s: float = Field(default=30.0, ge=0, le=300)
-    # ENTSO-E bans for about 10 minutes; waiting longer than this fails the update instead.
-    entsoe_max_ban_wait_s: float = Field(default=660.0, ge=0, le=3600)
-    # ENTSO-E allows 400 requests/minute per token; stay below it even on a first import.
-    entsoe_min_request_interval_s: float = Field(default=0.2, ge=0, le=10)
+    entsoe_zone: str = DEFAULT_ZONE
+    # ENTSO-E itself cuts requests off at 300 s.
+    entsoe_timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=300)
+    entsoe_max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=10)
+    entsoe_backoff_s: float = Field(default=DEFAULT_BACKOFF_S, ge=0, le=60)
+    entsoe_backoff_max_s: float = Field(default=DEFAULT_BACKOFF_MAX_S, ge=0, le=300)
+    entsoe_max_ban_wait_s: float = Field(default=DEFAULT_MAX_BAN_WAIT_S, ge=0, le=3600)
+    entsoe_min_request_interval_s: float = Field(
+        default=DEFAULT_MIN_REQUEST_INTERVAL_S, ge=0, le=10
+    )
 
     data_dir: Path = Path("/code/data")
     timezone: str = "Europe/Zurich"
