@@ -27,45 +27,13 @@ from swissenergy.entsoe.client import (
     DEFAULT_TIMEOUT_S,
     DEFAULT_ZONE,
 )
+from swissenergy.secrets_rule import is_placeholder
 
 __all__ = ["DEFAULT_BASE_URL", "ConfigError", "Settings", "load_settings"]
-
-# Values people leave in a copied .env.example; starting with one would only produce 401s
-# an hour later, so refuse them at start-up instead.
-_PLACEHOLDERS = {
-    "",
-    "changeme",
-    "change-me",
-    "change_me",
-    "replace-me",
-    "replace_me",
-    "replaceme",
-    "your-api-key",
-    "your_api_key",
-    "your-key",
-    "your-token",
-    "placeholder",
-    "todo",
-    "xxx",
-    "none",
-    "null",
-    "secret",
-    "entsoe_api_key",
-}
 
 
 class ConfigError(RuntimeError):
     """Start-up configuration is unusable; the message says which variable and why."""
-
-
-def _is_placeholder(value: str) -> bool:
-    v = value.strip().lower()
-    return (
-        v in _PLACEHOLDERS
-        or (v.startswith("<") and v.endswith(">"))
-        or (v.startswith("${") and v.endswith("}"))
-        or set(v) <= {"x", "*", "-", "."}
-    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -131,7 +99,7 @@ class Settings(BaseSettings):
     @field_validator("entsoe_api_key")
     @classmethod
     def _key_not_placeholder(cls, v: SecretStr) -> SecretStr:
-        if _is_placeholder(v.get_secret_value()):
+        if is_placeholder(v.get_secret_value()):
             # The message names the variable, never the value.
             raise ValueError("is empty or a placeholder")
         return v
