@@ -14,7 +14,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from swissenergy.entsoe.client import (
@@ -96,6 +103,12 @@ class Settings(BaseSettings):
     port: int = Field(default=80, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    _zone: ZoneInfo = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Made once here; every time rule gets this object instead of the zone's name.
+        self._zone = ZoneInfo(self.timezone)
+
     @field_validator("entsoe_api_key")
     @classmethod
     def _key_not_placeholder(cls, v: SecretStr) -> SecretStr:
@@ -132,23 +145,17 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def zone(self) -> ZoneInfo:
+        """TIMEZONE as a ZoneInfo: the local time of the forecast day."""
+        return self._zone
+
+    @property
     def db_path(self) -> Path:
         return self.data_dir / "swissenergy.sqlite3"
 
     @property
     def lock_path(self) -> Path:
         return self.data_dir / "update.lock"
-
-    def model_settings(self) -> Any:
-        """Build the model's own settings object (imported late: the model pulls LightGBM)."""
-        import importlib
-
-        model = importlib.import_module("swissenergy.model")
-        return model.ModelSettings(
-            backtest_origins=self.model_backtest_origins,
-            train_days=self.model_train_days,
-            seed=self.model_seed,
-        )
 
 
 def load_settings(**overrides: Any) -> Settings:
