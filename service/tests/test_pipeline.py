@@ -107,12 +107,22 @@ def test_failed_update_keeps_the_previous_forecast(
     settings: Settings, store: Store, fake: FakeEntsoe, stub_model: StubModel
 ) -> None:
     good = update(settings, store)
+    before = store.max_ts("load_actual")
+    assert before is not None
+    # Three hours later: actual load (fetched first) arrives, ENTSO-E's forecast fails.
+    later = NOW + 3 * 3600
+    fake.configure(now=later)
     fake.add_fault("status", status=503, times=100, process_type="A01")
-    bad = update(settings, store, NOW + 3600)
+    bad = update(settings, store, later)
     assert bad["status"] == "failed" and "HTTP 503" in bad["error"]
+    assert bad["finished_at"] is not None
     assert store.latest_forecast_id() == good["forecast_id"]
     # The actual load fetched before the failure is kept (progress is not thrown away).
-    assert bad["finished_at"] is not None
+    from fake_entsoe import load_mw
+
+    new = store.read_points("load_actual", start=before + 1)
+    assert len(new) >= 2, "the hours fetched before the failure were not stored"
+    assert all(mw == pytest.approx(load_mw(ts, res)) for ts, res, mw in new)
 
 
 def test_model_failure_is_recorded(settings: Settings, store: Store, stub_model: StubModel) -> None:
