@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "update":
         # Same lock as the API: refuses to run beside an update started over HTTP.
-        from swissenergy.pipeline import Updater
+        from swissenergy.worker import Updater
 
         updater = Updater(settings.model_copy(update={"update_worker": "thread"}), store)
         t = updater.trigger()

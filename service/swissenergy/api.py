@@ -20,7 +20,6 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from swissenergy import chart
 from swissenergy import timeseries as tsx
 from swissenergy.config import Settings
-from swissenergy.pipeline import Updater
 from swissenergy.serving import (
     JSON,
     ForecastCache,
@@ -30,6 +29,7 @@ from swissenergy.serving import (
     store_collector,
 )
 from swissenergy.store import Store
+from swissenergy.worker import Updater
 
 log = logging.getLogger(__name__)
 MAX_RANGE_DAYS = 92

@@ -14,47 +14,33 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_BASE_URL = "https://web-api.tp.entsoe.eu/api"
+from swissenergy.entsoe.client import (
+    DEFAULT_BACKOFF_MAX_S,
+    DEFAULT_BACKOFF_S,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_BAN_WAIT_S,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MIN_REQUEST_INTERVAL_S,
+    DEFAULT_TIMEOUT_S,
+    DEFAULT_ZONE,
+)
+from swissenergy.secrets_rule import is_placeholder
 
-# Values people leave in a copied .env.example; starting with one would only produce 401s
-# an hour later, so refuse them at start-up instead.
-_PLACEHOLDERS = {
-    "",
-    "changeme",
-    "change-me",
-    "change_me",
-    "replace-me",
-    "replace_me",
-    "replaceme",
-    "your-api-key",
-    "your_api_key",
-    "your-key",
-    "your-token",
-    "placeholder",
-    "todo",
-    "xxx",
-    "none",
-    "null",
-    "secret",
-    "entsoe_api_key",
-}
+__all__ = ["DEFAULT_BASE_URL", "ConfigError", "Settings", "load_settings"]
 
 
 class ConfigError(RuntimeError):
     """Start-up configuration is unusable; the message says which variable and why."""
-
-
-def _is_placeholder(value: str) -> bool:
-    v = value.strip().lower()
-    return (
-        v in _PLACEHOLDERS
-        or (v.startswith("<") and v.endswith(">"))
-        or (v.startswith("${") and v.endswith("}"))
-        or set(v) <= {"x", "*", "-", "."}
-    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -87,16 +73,16 @@ class Settings(BaseSettings):
     # The token travels in the query string, so plain HTTP would expose it on the wire.
     # Allowed without this flag only for loopback hosts (tests, a local fake server).
     entsoe_allow_insecure_http: bool = False
-    entsoe_zone: str = "10YCH-SWISSGRIDZ"
-    # A year-long query can take a while; ENTSO-E itself cuts requests off at 300 s.
-    entsoe_timeout_s: float = Field(default=120.0, gt=0, le=300)
-    entsoe_max_retries: int = Field(default=5, ge=0, le=10)
-    entsoe_backoff_s: float = Field(default=1.0, ge=0, le=60)
-    entsoe_backoff_max_s: float = Field(default=30.0, ge=0, le=300)
-    # ENTSO-E bans for about 10 minutes; waiting longer than this fails the update instead.
-    entsoe_max_ban_wait_s: float = Field(default=660.0, ge=0, le=3600)
-    # ENTSO-E allows 400 requests/minute per token; stay below it even on a first import.
-    entsoe_min_request_interval_s: float = Field(default=0.2, ge=0, le=10)
+    entsoe_zone: str = DEFAULT_ZONE
+    # ENTSO-E itself cuts requests off at 300 s.
+    entsoe_timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=300)
+    entsoe_max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=10)
+    entsoe_backoff_s: float = Field(default=DEFAULT_BACKOFF_S, ge=0, le=60)
+    entsoe_backoff_max_s: float = Field(default=DEFAULT_BACKOFF_MAX_S, ge=0, le=300)
+    entsoe_max_ban_wait_s: float = Field(default=DEFAULT_MAX_BAN_WAIT_S, ge=0, le=3600)
+    entsoe_min_request_interval_s: float = Field(
+        default=DEFAULT_MIN_REQUEST_INTERVAL_S, ge=0, le=10
+    )
 
     data_dir: Path = Path("/code/data")
     timezone: str = "Europe/Zurich"
@@ -117,10 +103,16 @@ class Settings(BaseSettings):
     port: int = Field(default=80, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    _zone: ZoneInfo = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Made once here; every time rule gets this object instead of the zone's name.
+        self._zone = ZoneInfo(self.timezone)
+
     @field_validator("entsoe_api_key")
     @classmethod
     def _key_not_placeholder(cls, v: SecretStr) -> SecretStr:
-        if _is_placeholder(v.get_secret_value()):
+        if is_placeholder(v.get_secret_value()):
             # The message names the variable, never the value.
             raise ValueError("is empty or a placeholder")
         return v
@@ -153,23 +145,17 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def zone(self) -> ZoneInfo:
+        """TIMEZONE as a ZoneInfo: the local time of the forecast day."""
+        return self._zone
+
+    @property
     def db_path(self) -> Path:
         return self.data_dir / "swissenergy.sqlite3"
 
     @property
     def lock_path(self) -> Path:
         return self.data_dir / "update.lock"
-
-    def model_settings(self) -> Any:
-        """Build the model's own settings object (imported late: the model pulls LightGBM)."""
-        import importlib
-
-        model = importlib.import_module("swissenergy.model")
-        return model.ModelSettings(
-            backtest_origins=self.model_backtest_origins,
-            train_days=self.model_train_days,
-            seed=self.model_seed,
-        )
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .forecasting import ModelSettings, required_history_days, run_forecast
 from .forecasting.engine import MODEL_NAME
+from .timerules import Zone
 
 __all__ = ["DayAheadForecast", "ModelSettings", "forecast_next_day", "required_history_days"]
 
@@ -35,7 +36,7 @@ def forecast_next_day(
     load: pd.Series,
     *,
     issue_time: pd.Timestamp,
-    tz: str,
+    tz: Zone,
     settings: ModelSettings,
     holiday_country: str = "CH",
 ) -> DayAheadForecast:

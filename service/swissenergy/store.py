@@ -1,59 +1,21 @@
-"""SQLite store (WAL) for observations, forecasts and update runs.
+"""The store: observations, update runs and published forecasts (queries over `database`).
 
-WAL lets the API read while an update writes: readers see the last committed snapshot, so a
-forecast published in one transaction is seen whole or not at all. Times are UTC epoch
-seconds. The schema version is SQLite's `user_version`; migrations run in order at start-up.
+Times are UTC epoch seconds. A forecast published in one transaction is seen by readers
+whole or not at all.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
+
+from swissenergy.database import Database
 
 Table = Literal["load_actual", "entsoe_forecast"]
 _TABLES = ("load_actual", "entsoe_forecast")
-
-# Append only: each entry moves the schema from version i to i + 1.
-MIGRATIONS: list[str] = [
-    # 1: initial schema
-    """
-    CREATE TABLE load_actual (
-        ts INTEGER PRIMARY KEY, resolution_s INTEGER NOT NULL, mw REAL NOT NULL,
-        updated_at REAL NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE entsoe_forecast (
-        ts INTEGER PRIMARY KEY, resolution_s INTEGER NOT NULL, mw REAL NOT NULL,
-        updated_at REAL NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE update_run (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        started_at REAL NOT NULL, finished_at REAL,
-        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
-        error TEXT, rows_fetched INTEGER NOT NULL DEFAULT 0,
-        pid INTEGER, host TEXT, forecast_id INTEGER, metrics TEXT
-    );
-    CREATE INDEX update_run_status ON update_run (status);
-    CREATE TABLE forecast (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        run_id INTEGER REFERENCES update_run (id),
-        created_at REAL NOT NULL, issue_time INTEGER NOT NULL, target_day TEXT NOT NULL,
-        horizon_start INTEGER NOT NULL, horizon_end INTEGER NOT NULL,
-        resolution_s INTEGER NOT NULL, method TEXT NOT NULL, model_version TEXT NOT NULL,
-        backtest TEXT NOT NULL
-    );
-    CREATE INDEX forecast_target_day ON forecast (target_day, id);
-    CREATE TABLE forecast_point (
-        forecast_id INTEGER NOT NULL REFERENCES forecast (id) ON DELETE CASCADE,
-        ts INTEGER NOT NULL, mw REAL NOT NULL,
-        PRIMARY KEY (forecast_id, ts)
-    ) WITHOUT ROWID;
-    """,
-]
 
 
 @dataclass(frozen=True)
@@ -67,53 +29,7 @@ class NewForecast:
     points: list[tuple[int, float]]  # (ts, MW), sorted
 
 
-class Store:
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._local = threading.local()
-
-    # ----------------------------------------------------------------- connections
-    def conn(self) -> sqlite3.Connection:
-        """One connection per thread (sqlite3 connections are not shared across threads)."""
-        c: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if c is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is
-            # exactly what the code says (Python 3.11 has no `autocommit=` argument).
-            c = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            c.row_factory = sqlite3.Row
-            c.execute("PRAGMA journal_mode=WAL")
-            c.execute("PRAGMA synchronous=NORMAL")  # durable enough in WAL, far fewer fsyncs
-            c.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = c
-        return c
-
-    def close(self) -> None:
-        c = getattr(self._local, "conn", None)
-        if c is not None:
-            c.close()
-            self._local.conn = None
-
-    def _tx(self, read: bool = False) -> _Tx:
-        return _Tx(self.conn(), read)
-
-    # ----------------------------------------------------------------- schema
-    def schema_version(self) -> int:
-        return int(self.conn().execute("PRAGMA user_version").fetchone()[0])
-
-    def migrate(self) -> int:
-        c = self.conn()
-        for version in range(self.schema_version(), len(MIGRATIONS)):
-            with self._tx():
-                # Re-check inside the write lock: another process may have migrated meanwhile.
-                if int(c.execute("PRAGMA user_version").fetchone()[0]) != version:
-                    continue
-                for stmt in MIGRATIONS[version].split(";"):
-                    if stmt.strip():
-                        c.execute(stmt)
-                c.execute(f"PRAGMA user_version = {version + 1}")
-        return self.schema_version()
-
+class Store(Database):
     # ----------------------------------------------------------------- observations
     def upsert_points(self, table: Table, points: dict[int, tuple[int, float]]) -> int:
         """Insert or revise points; returns how many rows were new or changed.
@@ -269,23 +185,6 @@ class Store:
             (start, end),
         )
         return [(int(r[0]), float(r[1])) for r in rows]
-
-
-class _Tx:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
-
-    def __init__(self, conn: sqlite3.Connection, read: bool = False) -> None:
-        self.c = conn
-        self.read = read
-
-    def __enter__(self) -> sqlite3.Connection:
-        # IMMEDIATE takes the write lock up front so two writers queue on busy_timeout
-        # instead of failing with "database is locked" on upgrade from a read lock.
-        self.c.execute("BEGIN" if self.read else "BEGIN IMMEDIATE")
-        return self.c
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.c.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
 def _run(row: sqlite3.Row) -> dict[str, Any]:

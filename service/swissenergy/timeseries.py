@@ -1,4 +1,4 @@
-"""Time rules and series helpers shared by the pipeline, the API and the chart.
+"""Series helpers shared by the update, the API and the chart (the time rules are `timerules`).
 
 Stored points are (utc_epoch_s, resolution_s, MW); a point is the mean power over
 [ts, ts + resolution). Converting between resolutions keeps that meaning: a coarse point is
@@ -7,44 +7,28 @@ repeated over the finer slots it covers, finer points are averaged into a coarse
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-HOUR = 3600
-DAY = 86400
+# DAY and local_day_bounds are re-exported: the API reaches the time rules through here.
+from swissenergy.timerules import DAY, HOUR, infer_step, local_day_bounds
+
+__all__ = [
+    "ACCURACY_WINDOWS",
+    "DAY",
+    "HOUR",
+    "accuracy",
+    "load_series",
+    "local_day_bounds",
+    "regularize",
+    "series_step",
+    "to_epoch",
+    "to_index",
+]
+
 ACCURACY_WINDOWS = {"day": 1, "week": 7, "four_weeks": 28}
-
-
-def issue_time_for(now: pd.Timestamp, tz: str) -> pd.Timestamp:
-    """The latest local 12:00 not after `now` (UTC result).
-
-    ENTSO-E's day-ahead forecast for day D is published before noon of D-1, so ours is issued
-    at noon from data strictly before it: runs between 00:00 and 11:59 re-issue today's
-    forecast (made yesterday at noon), runs from 12:00 on issue tomorrow's.
-    """
-    local = now.tz_convert(tz)
-    noon = pd.Timestamp(datetime(local.year, local.month, local.day, 12), tz=tz)
-    if noon > local:
-        d = local.date() - timedelta(days=1)
-        noon = pd.Timestamp(datetime(d.year, d.month, d.day, 12), tz=tz)
-    return noon.tz_convert("UTC")
-
-
-def target_day_for(issue_time: pd.Timestamp, tz: str) -> date:
-    return issue_time.tz_convert(tz).date() + timedelta(days=1)
-
-
-def local_day_bounds(day: date, tz: str) -> tuple[int, int]:
-    """UTC epoch seconds of local midnight of `day` and of the next day (23/24/25 h apart)."""
-    z = ZoneInfo(tz)
-    a = datetime(day.year, day.month, day.day, tzinfo=z)
-    nxt = day + timedelta(days=1)
-    b = datetime(nxt.year, nxt.month, nxt.day, tzinfo=z)
-    return int(a.timestamp()), int(b.timestamp())
 
 
 def to_index(ts: np.ndarray | list[int]) -> pd.DatetimeIndex:
@@ -55,9 +39,13 @@ def to_epoch(index: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray((index - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1), "int64")
 
 
-def dominant_step(rows: list[tuple[int, int, float]], recent: int = 96) -> int:
-    """The resolution the newest data comes in (the series' step from now on)."""
-    return min(r[1] for r in rows[-recent:])
+def series_step(rows: list[tuple[int, int, float]]) -> int:
+    """The step of stored rows (timerules.infer_step on their stamps); with fewer than two
+    rows, or an unusable spacing, the newest row's own resolution."""
+    try:
+        return infer_step([r[0] for r in rows])
+    except ValueError:
+        return int(rows[-1][1]) if rows else HOUR
 
 
 def regularize(rows: list[tuple[int, int, float]], step: int) -> pd.Series:
@@ -95,7 +83,7 @@ def load_series(rows: list[tuple[int, int, float]]) -> tuple[pd.Series, int]:
     """
     if not rows:
         return pd.Series(dtype="float64", index=to_index([])), HOUR
-    step = dominant_step(rows)
+    step = infer_step([r[0] for r in rows])
     return regularize(rows, step), step
 
 
@@ -124,10 +112,10 @@ def accuracy(
     """
     if not actual_rows:
         return {"end": None, "windows": {}}
-    step = dominant_step(actual_rows)
+    step = series_step(actual_rows)
     actual = regularize(actual_rows, step).dropna()
     end = int(actual_rows[-1][0] + actual_rows[-1][1])
-    res_ours = step if not ours else min(step, _guess_step([t for t, _ in ours]))
+    res_ours = min(step, series_step([(t, step, v) for t, v in ours])) if ours else step
     ours_s = regularize([(t, res_ours, v) for t, v in ours], step).dropna()
     ent_s = regularize(entsoe_rows, step).dropna()
     out: dict[str, Any] = {}
@@ -140,11 +128,3 @@ def accuracy(
             "entsoe": _errors(ent_s[ent_s.index >= lo], a),
         }
     return {"end": to_index([end])[0].isoformat(), "step_minutes": step // 60, "windows": out}
-
-
-def _guess_step(ts: list[int]) -> int:
-    if len(ts) < 2:
-        return HOUR
-    d = np.diff(np.asarray(ts, dtype="int64"))
-    d = d[d > 0]
-    return int(d.min()) if d.size else HOUR

@@ -53,6 +53,12 @@ def settings(tmp_path: Path, fake: FakeEntsoe) -> Settings:
 
 
 @pytest.fixture
+def child_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker child reads the API key from the environment, as in production."""
+    monkeypatch.setenv("ENTSOE_API_KEY", KEY)
+
+
+@pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
     s = Store(settings.db_path)
     s.migrate()

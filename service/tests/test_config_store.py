@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from swissenergy.config import DEFAULT_BASE_URL, ConfigError, load_settings
-from swissenergy.store import MIGRATIONS, Store
+from swissenergy.database import MIGRATIONS
+from swissenergy.store import Store
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +91,7 @@ def test_failed_migration_leaves_the_old_version(
     s = Store(tmp_path / "db.sqlite3")
     s.migrate()
     monkeypatch.setattr(
-        "swissenergy.store.MIGRATIONS",
+        "swissenergy.database.MIGRATIONS",
         [*MIGRATIONS, "CREATE TABLE t (x INTEGER); SELECT nonsense FROM nowhere"],
     )
     with pytest.raises(sqlite3.OperationalError):

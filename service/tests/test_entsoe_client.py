@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from itertools import pairwise
 import pytest
 from conftest import KEY, NOW
 from fake_entsoe import FakeEntsoe, load_mw
+from swissenergy.config import Settings
 from swissenergy.entsoe import (
     ACTUAL_LOAD,
     DAY_AHEAD_FORECAST,
@@ -199,3 +201,20 @@ def test_revisions_newer_value_wins(fake: FakeEntsoe, tmp_path) -> None:
     assert store.upsert_points("load_actual", revised) == 24
     t = min(revised)
     assert store.read_points("load_actual", t, t + 1)[0][2] == pytest.approx(first[t][1] + 21)
+
+
+def test_client_defaults_are_the_settings_defaults() -> None:
+    """A client built without settings behaves like one built from the default settings."""
+    params = inspect.signature(EntsoeClient.__init__).parameters
+    fields = Settings.model_fields
+    for name in (
+        "zone",
+        "timeout_s",
+        "max_retries",
+        "backoff_s",
+        "backoff_max_s",
+        "max_ban_wait_s",
+        "min_request_interval_s",
+    ):
+        assert params[name].default == fields[f"entsoe_{name}"].default, name
+    assert fields["entsoe_timeout_s"].default == 120.0  # one year per request takes a while

@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 from conftest import NOW, StubModel, make_settings
 from fake_entsoe import FakeEntsoe
-from swissenergy import timeseries as tsx
+from swissenergy import timerules
 from swissenergy.config import Settings
-from swissenergy.pipeline import Updater, run_update
 from swissenergy.store import Store
+from swissenergy.update import run_update
+from swissenergy.worker import Updater
 
 
 def update(settings: Settings, store: Store, now: int = NOW) -> dict:
@@ -33,11 +34,11 @@ def update(settings: Settings, store: Store, now: int = NOW) -> dict:
 def test_issue_time_is_the_latest_local_noon() -> None:
     tz = "Europe/Zurich"
     at = pd.Timestamp("2024-04-03T09:59Z")  # 11:59 CEST: yesterday's noon, target today
-    assert tsx.issue_time_for(at, tz) == pd.Timestamp("2024-04-02T10:00Z")
+    assert timerules.issue_time_for(at, tz) == pd.Timestamp("2024-04-02T10:00Z")
     at = pd.Timestamp("2024-04-03T10:00Z")  # 12:00 CEST exactly
-    assert tsx.issue_time_for(at, tz) == pd.Timestamp("2024-04-03T10:00Z")
-    assert tsx.target_day_for(pd.Timestamp("2024-04-03T10:00Z"), tz) == date(2024, 4, 4)
-    assert tsx.issue_time_for(pd.Timestamp("2024-01-10T12:00Z"), tz) == pd.Timestamp(
+    assert timerules.issue_time_for(at, tz) == pd.Timestamp("2024-04-03T10:00Z")
+    assert timerules.target_day_for(pd.Timestamp("2024-04-03T10:00Z"), tz) == date(2024, 4, 4)
+    assert timerules.issue_time_for(pd.Timestamp("2024-01-10T12:00Z"), tz) == pd.Timestamp(
         "2024-01-10T11:00Z"
     )
 
@@ -106,12 +107,22 @@ def test_failed_update_keeps_the_previous_forecast(
     settings: Settings, store: Store, fake: FakeEntsoe, stub_model: StubModel
 ) -> None:
     good = update(settings, store)
+    before = store.max_ts("load_actual")
+    assert before is not None
+    # Three hours later: actual load (fetched first) arrives, ENTSO-E's forecast fails.
+    later = NOW + 3 * 3600
+    fake.configure(now=later)
     fake.add_fault("status", status=503, times=100, process_type="A01")
-    bad = update(settings, store, NOW + 3600)
+    bad = update(settings, store, later)
     assert bad["status"] == "failed" and "HTTP 503" in bad["error"]
+    assert bad["finished_at"] is not None
     assert store.latest_forecast_id() == good["forecast_id"]
     # The actual load fetched before the failure is kept (progress is not thrown away).
-    assert bad["finished_at"] is not None
+    from fake_entsoe import load_mw
+
+    new = store.read_points("load_actual", start=before + 1)
+    assert len(new) >= 2, "the hours fetched before the failure were not stored"
+    assert all(mw == pytest.approx(load_mw(ts, res)) for ts, res, mw in new)
 
 
 def test_model_failure_is_recorded(settings: Settings, store: Store, stub_model: StubModel) -> None:
@@ -241,7 +252,9 @@ def test_stale_running_row_is_closed_at_startup(settings: Settings, store: Store
     assert run is not None and run["status"] == "failed" and "pid 999999" in run["error"]
 
 
-def test_process_worker_killed_mid_update(tmp_path: Path, fake: FakeEntsoe) -> None:
+def test_process_worker_killed_mid_update(
+    tmp_path: Path, fake: FakeEntsoe, child_env: None
+) -> None:
     """The default worker is a child process; killing it fails the run and frees the lock."""
     s = make_settings(
         tmp_path,
@@ -269,6 +282,24 @@ def test_process_worker_killed_mid_update(tmp_path: Path, fake: FakeEntsoe) -> N
     assert updater._try_lock() is not None  # released
 
 
+def test_process_worker_reads_its_own_key(
+    tmp_path: Path, fake: FakeEntsoe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key never crosses the pipe to the child: without one of its own it cannot run."""
+    monkeypatch.delenv("ENTSOE_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env either
+    s = make_settings(tmp_path, fake.base_url, update_worker="process")  # type: ignore[attr-defined]
+    store = Store(s.db_path)
+    store.migrate()
+    updater = Updater(s, store, clock=lambda: NOW)
+    t = updater.trigger()
+    updater.wait(60)
+    run = store.get_run(t.run_id or 0)
+    assert run is not None and run["status"] == "failed"
+    assert "could not load its settings" in run["error"]
+    assert not fake.requests  # the child stopped before talking to ENTSO-E
+
+
 def _child_pid(parent: int) -> int:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -276,12 +307,14 @@ def _child_pid(parent: int) -> int:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == parent and b"swissenergy.pipeline" in cmdline:
+        if int(fields[1]) == parent and b"swissenergy.worker" in cmdline:
             return int(stat.parent.name)
     raise AssertionError("no update worker among this process's children")
 
 
-def test_production_path_child_process_and_real_model(tmp_path: Path, fake: FakeEntsoe) -> None:
+def test_production_path_child_process_and_real_model(
+    tmp_path: Path, fake: FakeEntsoe, child_env: None
+) -> None:
     """The default worker (a child process) with the real model, end to end."""
     s = make_settings(
         tmp_path,

@@ -18,6 +18,8 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from swissenergy.timerules import Zone
+
 from .calendar import DayCalendar, build_calendar
 from .gbm import HISTORY_DAYS, lightgbm_forecast
 from .grid import LocalGrid, build_grid, target_stamps, wall_clock_slots
@@ -62,7 +64,7 @@ def run_forecast(
     load: pd.Series,
     *,
     issue_time: pd.Timestamp,
-    tz: str,
+    tz: Zone,
     settings: ModelSettings,
     holiday_country: str | None = "CH",
 ) -> ForecastRun:

@@ -19,11 +19,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from swissenergy import timerules
+from swissenergy.timerules import Zone
+
 DAY = pd.Timedelta(days=1)
-_MAX_STEP = pd.Timedelta(hours=1)
-# The data step is inferred from the most recent stretch only: ENTSO-E switches a zone from
-# 60- to 15-minute resolution at some date, and the current resolution is what is forecast.
-_STEP_WINDOW = pd.Timedelta(days=28)
 # Staler history than this has no known week-ago reference for the target day.
 MAX_STALENESS = pd.Timedelta(days=7)
 
@@ -36,7 +35,7 @@ class LocalGrid:
     step: pd.Timedelta
     origin: int  # first unknown flat position
     target_day: int  # row of the day to forecast
-    tz: str
+    tz: Zone
     last_observation: pd.Timestamp  # UTC stamp of the last observation used
 
     @property
@@ -69,39 +68,23 @@ def to_utc_series(load: pd.Series) -> pd.Series:
 
 
 def infer_step(index: pd.DatetimeIndex) -> pd.Timedelta:
-    """The most common spacing of the most recent four weeks of stamps."""
-    recent = index[index >= index[-1] - _STEP_WINDOW] if len(index) else index
-    diffs = np.diff(recent.as_unit("ns").asi8)
-    diffs = diffs[diffs > 0]
-    if diffs.size == 0:
-        raise ValueError("cannot infer the data step: need at least two observations")
-    values, counts = np.unique(diffs, return_counts=True)
-    step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
-    if step > _MAX_STEP or step < pd.Timedelta(minutes=1) or DAY % step != pd.Timedelta(0):
-        raise ValueError(
-            f"unsupported data step {step}: it must divide an hour (e.g. 15, 30 or 60 min)"
-        )
-    return step
+    """The data step by the service's one rule (`timerules.infer_step`)."""
+    seconds = index.as_unit("ns").asi8 // 1_000_000_000
+    return pd.Timedelta(seconds=timerules.infer_step(seconds))
 
 
-def target_date(issue_time: pd.Timestamp, tz: str) -> date:
+def target_date(issue_time: pd.Timestamp, tz: Zone) -> date:
     """The local day after the issue time's local date."""
-    return (issue_time.tz_convert(tz).date()) + timedelta(days=1)
+    return timerules.target_day_for(issue_time, tz)
 
 
-def target_stamps(day: date, tz: str, step: pd.Timedelta) -> pd.DatetimeIndex:
+def target_stamps(day: date, tz: Zone, step: pd.Timedelta) -> pd.DatetimeIndex:
     """Every UTC step of local day `day` (23, 24 or 25 hours)."""
-    start = _local_midnight_utc(day, tz)
-    end = _local_midnight_utc(day + timedelta(days=1), tz)
+    start, end = (pd.Timestamp(t, unit="s", tz="UTC") for t in timerules.local_day_bounds(day, tz))
     return pd.date_range(start, end, freq=step, inclusive="left", name="time")
 
 
-def _local_midnight_utc(day: date, tz: str) -> pd.Timestamp:
-    ts = pd.Timestamp(day).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-    return ts.tz_convert("UTC")
-
-
-def wall_clock_slots(stamps: pd.DatetimeIndex, tz: str, step: pd.Timedelta) -> np.ndarray:
+def wall_clock_slots(stamps: pd.DatetimeIndex, tz: Zone, step: pd.Timedelta) -> np.ndarray:
     """Slot of the local 24-hour day each UTC stamp falls in."""
     local = stamps.as_unit("ns").tz_convert(tz).tz_localize(None)
     since_midnight = (local - local.normalize()).asi8
@@ -112,7 +95,7 @@ def build_grid(
     load: pd.Series,
     *,
     issue_time: pd.Timestamp,
-    tz: str,
+    tz: Zone,
     max_days: int,
 ) -> LocalGrid:
     """Lay out the history known before `issue_time` (at most `max_days` days of it)."""
