@@ -177,7 +177,8 @@ CANDIDATES = sorted(
 
 
 def service_refuses(value: str) -> bool:
-    """The service's own start-up check (swissenergy.config.load_settings)."""
+    """The service's own start-up check (swissenergy.config.load_settings), which uses
+    swissenergy.secrets_rule."""
     from swissenergy.config import ConfigError, load_settings
 
     try:
@@ -185,6 +186,12 @@ def service_refuses(value: str) -> bool:
     except ConfigError as error:
         return "ENTSOE_API_KEY" in str(error)
     return False
+
+
+def test_the_service_refuses_the_values_in_the_playbooks_list():
+    from swissenergy.secrets_rule import PLACEHOLDER_SECRETS
+
+    assert PLACEHOLDER_SECRETS == SECRETS_RULE.PLACEHOLDER_SECRETS
 
 
 @pytest.mark.parametrize("value", CANDIDATES, ids=repr)
