@@ -30,6 +30,7 @@ install_caddy_binary() {
 
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$definition" ]]; then
   install_caddy_binary
+  ensure_shellcheck
   exit 0
 fi
 
@@ -62,4 +63,5 @@ if [[ -f "${repo_root}/service/pyproject.toml" ]]; then
   "${venv}/bin/pip" install --quiet -e "${repo_root}/service[test]"
 fi
 install_caddy_binary
+ensure_shellcheck
 echo "$definition" >"$stamp"

@@ -17,7 +17,7 @@ hosts_marker="# swissenergy local demo (make down removes this line)"
 
 up() {
   ./scripts/bootstrap-venv.sh
-  # shellcheck disable=SC1091
+  # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
   source .venv/bin/activate
   ./scripts/docker-engine.sh
   ./scripts/build-images.sh trixie
@@ -89,7 +89,7 @@ first_update() {
 
 down() {
   if [[ -x .venv/bin/molecule ]]; then
-    # shellcheck disable=SC1091
+    # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
     source .venv/bin/activate
     molecule destroy -s demo
   else

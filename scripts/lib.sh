@@ -33,3 +33,17 @@ definition_hash() {
 image_label() {
   docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
 }
+
+# The lint stage and the template tests need shellcheck: Debian's package, installed when
+# missing where we may (root with apt-get), else a message that says what to install.
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null 2>&1 && return 0
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    die "shellcheck is missing: apt-get install shellcheck (Debian/Ubuntu) or see https://www.shellcheck.net"
+  fi
+  log "installing Debian's shellcheck"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq shellcheck >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null; } \
+    || die "apt-get install shellcheck failed"
+}

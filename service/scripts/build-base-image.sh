@@ -29,8 +29,9 @@ fi
 
 log "$official cannot be pulled: making $fallback with debootstrap (about a minute)"
 if ! command -v debootstrap >/dev/null 2>&1; then
-  [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1 \
-    || die "debootstrap is missing (apt-get install debootstrap)"
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    die "debootstrap is missing (apt-get install debootstrap)"
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
 rootfs="$(mktemp -d "${TMPDIR:-/tmp}/swissenergy-base.XXXXXX")"
