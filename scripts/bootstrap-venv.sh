@@ -16,6 +16,7 @@ install_caddy_binary() {
   [[ -x "${venv}/bin/caddy" ]] && return 0
   local unpack
   unpack="$(mktemp -d)"
+  at_exit rm -rf -- "$unpack"
   (
     cd "$unpack"
     apt-get download caddy >/dev/null 2>&1 \

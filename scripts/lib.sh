@@ -5,6 +5,21 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export repo_root
 
 log() { printf '>> %s\n' "$*" >&2; }
+
+# Clean-ups that run on every way out: success, die, errexit, Ctrl-C, kill. INT and TERM
+# become exits so that the EXIT trap runs (once). Register with the command's words:
+#   at_exit rm -rf -- "$dir"
+# They run last registered first; a failing one does not stop the others.
+__cleanups=()
+at_exit() { __cleanups+=("$(printf '%q ' "$@")"); }
+__run_cleanups() {
+  local status=$? i
+  for ((i = ${#__cleanups[@]} - 1; i >= 0; i--)); do eval "${__cleanups[i]}" || true; done
+  return "$status"
+}
+trap __run_cleanups EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # A docker client that can build with BuildKit (needed for build secrets). Docker's own
