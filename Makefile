@@ -1,5 +1,9 @@
 # Entry points. Each target installs what it needs on a fresh Debian/Ubuntu machine.
-.PHONY: demo down test lint unit molecule bench docs
+# Every target has a one-line `## description`: `make help` (or plain `make`) lists them.
+.PHONY: help demo down test lint unit molecule bench docs
+
+help:  ## List the targets with what they do
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 demo:  ## Run site.yml against a local throw-away VPS container with local stand-ins
 	./scripts/demo.sh up
@@ -7,16 +11,16 @@ demo:  ## Run site.yml against a local throw-away VPS container with local stand
 down:  ## Remove the local VPS container and stand-ins
 	./scripts/demo.sh down
 
-test:  ## Every check: lint, unit tests, molecule scenarios
+test:  ## Every check: lint, unit tests, molecule scenarios, the demo
 	./scripts/test.sh
 
-lint:
+lint:  ## Static checks: shellcheck, yamllint, ansible-lint, ruff, playbook syntax
 	./scripts/test.sh lint
 
-unit:
+unit:  ## pytest: repository tests (templates, role specs, modules) and the service's
 	./scripts/test.sh unit
 
-molecule:
+molecule:  ## Every molecule scenario against systemd containers (slow)
 	./scripts/test.sh molecule
 
 bench:  ## Service benchmarks (tables, not gates)

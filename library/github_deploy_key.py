@@ -17,13 +17,19 @@ description:
   - Check mode makes no write request at all; only the repository's keys are read.
   - Retries server errors and rate limits a bounded number of times, and fails with a message
     that says what to do on bad tokens, missing permissions, unknown repositories and keys
-    already in use elsewhere. The token never appears in results or messages.
+    already in use elsewhere.
+  - The O(token) must be allowed to manage the repository's deploy keys. A classic personal
+    access token needs the C(repo) scope and admin rights on the repository; a fine-grained
+    token or a GitHub App installation token needs the C(Administration) repository
+    permission (read to list, write to add and remove).
   - Needs only ansible-core on the host running it. Run it on the control node
     (C(delegate_to) set to C(localhost)) so that the token never reaches the managed host.
 author:
   - Infrastructure team
 extends_documentation_fragment:
   - action_common_attributes
+  - github
+  - github.repository
 attributes:
   check_mode:
     support: full
@@ -41,16 +47,6 @@ options:
     type: str
     default: present
     choices: [present, absent]
-  owner:
-    description:
-      - The user or organisation that owns the repository.
-    type: str
-    required: true
-  repo:
-    description:
-      - The name of the repository, without the owner.
-    type: str
-    required: true
   title:
     description:
       - The title of the deploy key on GitHub.
@@ -75,43 +71,12 @@ options:
       - Whether the key may only read (clone, fetch). V(false) also allows pushing.
     type: bool
     default: true
-  token:
-    description:
-      - A GitHub token allowed to manage the repository's deploy keys. A classic personal
-        access token needs the C(repo) scope and admin rights on the repository; a
-        fine-grained token or a GitHub App installation token needs the C(Administration)
-        repository permission (read to list, write to add and remove).
-      - If not given, the E(GITHUB_TOKEN) environment variable of the host running the module
-        is used, for example one exported before running C(ansible-playbook).
-      - Pass the token here rather than through the C(environment) task keyword, which
-        Ansible prints in clear at verbosity 3 (C(-vvv)).
-    type: str
-  api_url:
-    description:
-      - Base URL of the GitHub REST API. For GitHub Enterprise Server use
-        C(https://HOSTNAME/api/v3).
-    type: str
-    default: https://api.github.com
-  validate_certs:
-    description:
-      - Whether to verify the API's TLS certificate. Set V(false) only for a test server.
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds to wait for each answer of the API.
-    type: int
-    default: 30
 notes:
   - Replacing a key (O(title) or O(read_only) changed) deletes it before creating it again,
     because GitHub refuses the same key twice in a repository. Fetches with that key fail in
     between.
   - GitHub accepts a public key only once across all repositories and users. Give every
     repository its own key pair.
-  - Server errors (5xx) and network errors are retried up to 5 times with exponential backoff
-    (1 s doubling, at most 30 s). Secondary rate limits are waited out when GitHub asks for
-    at most 60 s, the primary rate limit when it resets within 60 s; otherwise the module fails
-    and says when to run again.
 seealso:
   - module: github_deploy_key_info
   - name: GitHub REST API for deploy keys

@@ -9,12 +9,15 @@ short_description: List the deploy keys of a GitHub repository
 description:
   - Lists every deploy key of a GitHub or GitHub Enterprise Server repository through the
     GitHub REST API, following pagination.
-  - Retries server errors and rate limits a bounded number of times, like
-    M(github_deploy_key). The token never appears in results or messages.
+  - The O(token) must be allowed to read the repository's deploy keys (classic token with the
+    C(repo) scope and admin rights; fine-grained token or GitHub App with C(Administration)
+    read permission).
 author:
   - Infrastructure team
 extends_documentation_fragment:
   - action_common_attributes
+  - github
+  - github.repository
 attributes:
   check_mode:
     support: full
@@ -24,41 +27,6 @@ attributes:
     details: This module only reads.
   platform:
     platforms: posix
-options:
-  owner:
-    description:
-      - The user or organisation that owns the repository.
-    type: str
-    required: true
-  repo:
-    description:
-      - The name of the repository, without the owner.
-    type: str
-    required: true
-  token:
-    description:
-      - A GitHub token allowed to read the repository's deploy keys (classic token with the
-        C(repo) scope and admin rights; fine-grained token or GitHub App with C(Administration)
-        read permission).
-      - If not given, the E(GITHUB_TOKEN) environment variable of the host running the module
-        is used.
-    type: str
-  api_url:
-    description:
-      - Base URL of the GitHub REST API. For GitHub Enterprise Server use
-        C(https://HOSTNAME/api/v3).
-    type: str
-    default: https://api.github.com
-  validate_certs:
-    description:
-      - Whether to verify the API's TLS certificate. Set V(false) only for a test server.
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds to wait for each answer of the API.
-    type: int
-    default: 30
 seealso:
   - module: github_deploy_key
 """

@@ -131,7 +131,8 @@ def _int_header(headers, name):
 
 
 def github_argument_spec():
-    """The options every module talking to GitHub shares (documented in each module)."""
+    """The options every module talking to GitHub shares (documented in the doc fragment
+    plugins/doc_fragments/github.py)."""
     return {
         "token": {"type": "str", "no_log": True, "fallback": (env_fallback, ["GITHUB_TOKEN"])},
         "api_url": {"type": "str", "default": DEFAULT_API_URL},

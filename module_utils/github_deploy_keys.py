@@ -227,7 +227,7 @@ class DeployKeys:
 
 
 def repository_argument_spec():
-    """owner and repo, plus the options of github_argument_spec."""
+    """owner and repo (doc fragment github.repository), plus github_argument_spec."""
     return {
         "owner": {"type": "str", "required": True},
         "repo": {"type": "str", "required": True},

@@ -6,6 +6,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo_root"
 ./scripts/bootstrap-venv.sh
+# The benchmarks' temporary data directories live in one directory of this run's, removed
+# however the run ends (Python's own clean-up does not run when it is killed).
+TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/swissenergy-bench.XXXXXX")"
+at_exit rm -rf -- "$TMPDIR"
+export TMPDIR
 .venv/bin/pip install --quiet -e "service[bench]"
 .venv/bin/python service/bench/bench_api_reads.py
 .venv/bin/python service/bench/bench_update.py

@@ -16,6 +16,7 @@ install_caddy_binary() {
   [[ -x "${venv}/bin/caddy" ]] && return 0
   local unpack
   unpack="$(mktemp -d)"
+  at_exit rm -rf -- "$unpack"
   (
     cd "$unpack"
     apt-get download caddy >/dev/null 2>&1 \
@@ -30,6 +31,7 @@ install_caddy_binary() {
 
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$definition" ]]; then
   install_caddy_binary
+  ensure_shellcheck
   exit 0
 fi
 
@@ -62,4 +64,5 @@ if [[ -f "${repo_root}/service/pyproject.toml" ]]; then
   "${venv}/bin/pip" install --quiet -e "${repo_root}/service[test]"
 fi
 install_caddy_binary
+ensure_shellcheck
 echo "$definition" >"$stamp"

@@ -23,14 +23,21 @@ ensure_debian_base() {
     [[ $(id -u) -eq 0 ]] || die "debootstrap is missing: apt-get install debootstrap"
     apt-get install -y -qq debootstrap >/dev/null
   }
-  local rootfs="${cache_dir}/${suite}"
+  local rootfs="${cache_dir}/${suite}" image_id
   rm -rf "$rootfs"
   mkdir -p "$rootfs"
+  at_exit rm -rf -- "$rootfs"
   debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"${cache_dir}/${suite}.log" 2>&1 \
     || die "debootstrap ${suite} failed; see ${cache_dir}/${suite}.log"
   # Like the official image: no apt lists, no docs.
   rm -rf "${rootfs}/var/lib/apt/lists/"* "${rootfs}/var/cache/apt/"*.bin
-  tar -C "$rootfs" -c . | docker import - "debian:${suite}" >/dev/null
+  # Imported untagged and tagged only when complete: an interrupted import (a truncated tar)
+  # must not leave a debian:SUITE that later runs would take as the base.
+  if ! image_id="$(tar -C "$rootfs" -c . | docker import -)"; then
+    [[ -z "$image_id" ]] || docker rmi "$image_id" >/dev/null 2>&1 || true
+    die "importing the ${suite} root file system into Docker failed"
+  fi
+  docker tag "$image_id" "debian:${suite}"
   rm -rf "$rootfs"
 }
 
@@ -56,6 +63,9 @@ base_tar="${repo_root}/.cache/images/python-base.tar"
 base_id="$(docker image inspect --format '{{.Id}}' "$base_image")"
 if [[ ! -f "${base_tar}.id" || "$(cat "${base_tar}.id")" != "$base_id" ]]; then
   log "saving ${base_image} for the test VPSes"
-  docker save "$base_image" -o "$base_tar"
+  # Saved beside the tar and renamed when complete: scenarios never load a partial archive.
+  at_exit rm -f -- "${base_tar}.partial"
+  docker save "$base_image" -o "${base_tar}.partial"
+  mv -f "${base_tar}.partial" "$base_tar"
   echo "$base_id" >"${base_tar}.id"
 fi

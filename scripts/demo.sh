@@ -26,7 +26,7 @@ load_settings() {
 
 up() {
   ./scripts/bootstrap-venv.sh
-  # shellcheck disable=SC1091
+  # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
   source .venv/bin/activate
   load_settings
   ./scripts/docker-engine.sh
@@ -40,7 +40,9 @@ up() {
 
   local extra=()
   if [[ -n "${ENTSOE_API_KEY:-}" ]]; then
-    # An extra-vars file (0600), not -e: command lines are visible to every user in ps.
+    # An extra-vars file (0600), not -e: command lines are visible to every user in ps. On
+    # disk only for this run's playbook, however the run ends.
+    at_exit rm -f -- "${state_dir}/entsoe.yml"
     (umask 077 && printf 'vault_entsoe_api_key: "%s"\nforecast_service_entsoe_base_url: %s\nforecast_service_environment: {}\n' \
       "$ENTSOE_API_KEY" "${ENTSOE_BASE_URL:-https://web-api.tp.entsoe.eu/api}" >"${state_dir}/entsoe.yml")
     extra=(-e "@${state_dir}/entsoe.yml")
@@ -99,7 +101,7 @@ first_update() {
 
 down() {
   if [[ -x .venv/bin/molecule ]]; then
-    # shellcheck disable=SC1091
+    # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
     source .venv/bin/activate
     load_settings
     molecule destroy -s demo
@@ -108,8 +110,10 @@ down() {
   fi
   if grep -qF "$hosts_marker" /etc/hosts 2>/dev/null; then
     # /etc/hosts may be a bind mount (containers): rewrite in place, never replace the file.
-    grep -vF "$hosts_marker" /etc/hosts >"${state_dir}.hosts" && cat "${state_dir}.hosts" >/etc/hosts
-    rm -f "${state_dir}.hosts"
+    local kept
+    kept="$(mktemp)"
+    at_exit rm -f -- "$kept"
+    grep -vF "$hosts_marker" /etc/hosts >"$kept" && cat "$kept" >/etc/hosts
   fi
   rm -rf "$state_dir"
 }

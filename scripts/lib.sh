@@ -5,6 +5,21 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export repo_root
 
 log() { printf '>> %s\n' "$*" >&2; }
+
+# Clean-ups that run on every way out: success, die, errexit, Ctrl-C, kill. INT and TERM
+# become exits so that the EXIT trap runs (once). Register with the command's words:
+#   at_exit rm -rf -- "$dir"
+# They run last registered first; a failing one does not stop the others.
+__cleanups=()
+at_exit() { __cleanups+=("$(printf '%q ' "$@")"); }
+__run_cleanups() {
+  local status=$? i
+  for ((i = ${#__cleanups[@]} - 1; i >= 0; i--)); do eval "${__cleanups[i]}" || true; done
+  return "$status"
+}
+trap __run_cleanups EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # A docker client that can build with BuildKit (needed for build secrets). Docker's own
@@ -32,4 +47,18 @@ definition_hash() {
 
 image_label() {
   docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
+}
+
+# The lint stage and the template tests need shellcheck: Debian's package, installed when
+# missing where we may (root with apt-get), else a message that says what to install.
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null 2>&1 && return 0
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    die "shellcheck is missing: apt-get install shellcheck (Debian/Ubuntu) or see https://www.shellcheck.net"
+  fi
+  log "installing Debian's shellcheck"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq shellcheck >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null; } \
+    || die "apt-get install shellcheck failed"
 }

@@ -2,7 +2,7 @@
 # The one test command (make test; CI runs it through .ci/run). On a fresh Debian/Ubuntu
 # machine it installs what it needs: the pinned toolchain in .venv, a Docker engine, the test
 # images; then runs every check:
-#   lint      yamllint, ansible-lint (production profile), ruff, site.yml syntax
+#   lint      shellcheck, yamllint, ansible-lint (production profile), ruff, site.yml syntax
 #   unit      pytest: repository tests (templates, role specs, requirements, modules) + service
 #   molecule  every scenario under molecule/, against systemd containers
 #   demo      make demo from this clone, the chart page checked over HTTPS, then make down
@@ -32,6 +32,7 @@ timed() {
 # `if` run without errexit, hence the explicit status.)
 lint() {
   local status=0
+  ./scripts/shellcheck.sh || status=1
   yamllint --strict . || status=1
   ansible-lint --profile production || status=1
   ruff check . || status=1
@@ -92,7 +93,7 @@ demo_smoke() {
 }
 
 timed venv ./scripts/bootstrap-venv.sh
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
 source .venv/bin/activate
 export ANSIBLE_FORCE_COLOR=false PY_COLORS=0
 

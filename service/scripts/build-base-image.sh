@@ -29,12 +29,16 @@ fi
 
 log "$official cannot be pulled: making $fallback with debootstrap (about a minute)"
 if ! command -v debootstrap >/dev/null 2>&1; then
-  [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1 \
-    || die "debootstrap is missing (apt-get install debootstrap)"
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    die "debootstrap is missing (apt-get install debootstrap)"
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
 rootfs="$(mktemp -d "${TMPDIR:-/tmp}/swissenergy-base.XXXXXX")"
+# Removed however the script ends; INT and TERM become exits so that the EXIT trap runs.
 trap 'rm -rf "$rootfs"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 debootstrap --variant=minbase \
   --include=python3,python3-venv,python3-pip,libgomp1,ca-certificates \
   trixie "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
@@ -43,7 +47,13 @@ rm -f "$rootfs.log"
 # Like the official image: no apt lists or caches; `python` on PATH as well as `python3`.
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
 ln -sf python3 "$rootfs/usr/bin/python"
-tar -C "$rootfs" -c . | docker import \
-  --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' - "$fallback" >/dev/null
+# Imported untagged and tagged only when complete: an interrupted import (a truncated tar)
+# must not leave a $fallback that later runs would take as made.
+if ! image_id="$(tar -C "$rootfs" -c . | docker import \
+  --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' -)"; then
+  [[ -z "$image_id" ]] || docker rmi "$image_id" >/dev/null 2>&1 || true
+  die "importing the root file system into Docker failed"
+fi
+docker tag "$image_id" "$fallback"
 log "made $fallback"
 echo "$fallback"

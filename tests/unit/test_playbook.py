@@ -166,51 +166,74 @@ def test_playbook_ad_hoc_info(live_fake, tmp_path):
     assert TOKEN not in run.stdout + run.stderr
 
 
-def test_ansible_doc_renders(tmp_path):
+def ansible_doc(tmp_path, *args):
+    """ansible-doc with the repository's ansible.cfg, which names the doc fragments' directory."""
+    env = ansible_env(tmp_path) | {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
     run = subprocess.run(
-        [
-            BIN / "ansible-doc",
-            "-M",
-            ROOT / "library",
-            "github_deploy_key",
-            "github_deploy_key_info",
-        ],
-        env=ansible_env(tmp_path),
+        [BIN / "ansible-doc", "-M", ROOT / "library", *args],
+        cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert run.returncode == 0, run.stderr
     assert "ERROR" not in run.stderr
+    return run
+
+
+def test_ansible_doc_renders(tmp_path):
+    run = ansible_doc(tmp_path, "github_deploy_key", "github_deploy_key_info")
+    text = run.stdout.replace("\x1b[1m", "").replace("\x1b[0m", "")
     for name in ("github_deploy_key", "github_deploy_key_info"):
-        assert f"MODULE {name} " in run.stdout.replace("\x1b[1m", "").replace("\x1b[0m", "")
+        assert f"MODULE {name} " in text
     assert run.stdout.count("RETURN VALUES") == 2
+    # The shared options come from the doc fragment: rendered in both modules.
+    assert text.count("GITHUB_TOKEN") == 2
+    assert text.count("The user or organisation that owns the repository.") == 2
 
 
 class _Captured(Exception):
     pass
 
 
-@pytest.mark.parametrize("name", ["github_deploy_key", "github_deploy_key_info"])
-def test_documentation_matches_argument_spec(name, monkeypatch):
-    module = load_module(name)
+def argument_spec(module) -> dict:
     captured = {}
 
     def fake_module(**kwargs):
         captured.update(kwargs)
         raise _Captured
 
-    monkeypatch.setattr(module, "AnsibleModule", fake_module)
+    module.AnsibleModule = fake_module
     with pytest.raises(_Captured):
         module.main()
-    spec = captured["argument_spec"]
-    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
+    return captured["argument_spec"]
+
+
+@pytest.mark.parametrize("name", ["github_deploy_key", "github_deploy_key_info"])
+def test_documentation_matches_argument_spec(name, tmp_path):
+    """The documentation as ansible-doc merges it (module + doc fragments) documents every
+    option of the argument_spec with its type, default, choices, required and aliases, and
+    nothing else."""
+    module = load_module(name)
+    spec = argument_spec(module)
+    merged = json.loads(ansible_doc(tmp_path, "--json", name).stdout)[name]
+    documented = merged["doc"]["options"]
     assert sorted(documented) == sorted(spec)
     for option, doc in documented.items():
+        assert doc["description"], option
         assert doc["type"] == spec[option]["type"], option
         assert doc.get("default") == spec[option].get("default"), option
         assert doc.get("choices") == spec[option].get("choices"), option
         assert doc.get("required", False) == spec[option].get("required", False), option
         assert doc.get("aliases") == spec[option].get("aliases"), option
     yaml.safe_load(module.EXAMPLES)
-    yaml.safe_load(module.RETURN)
+    assert merged["return"]
+
+
+@pytest.mark.parametrize("name", ["github_deploy_key", "github_deploy_key_info"])
+def test_shared_options_are_documented_once_in_the_fragment(name):
+    own = yaml.safe_load(load_module(name).DOCUMENTATION)
+    shared = {"owner", "repo", "token", "api_url", "validate_certs", "timeout"}
+    assert {"github", "github.repository"} <= set(own["extends_documentation_fragment"])
+    assert not shared & set(own.get("options") or {})
