@@ -20,7 +20,7 @@ COMPOSE = (
     "docker compose -p swissenergy --project-directory /opt/swissenergy/src/service"
     " --env-file /opt/swissenergy/src/service/compose.env"
 )
-PORT = SETTINGS["swissenergy_service_port"]
+PORT = str(SETTINGS["swissenergy_service_port"])
 
 
 def get_json(host, path: str) -> tuple[int, dict]:
