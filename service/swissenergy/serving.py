@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
+from starlette.responses import Response
 
 from swissenergy.store import Store
 
@@ -199,3 +200,7 @@ def store_collector(store: Store, clock: Callable[[], float]) -> Any:
             )
 
     return StoreCollector()
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type=JSON, headers=headers)

@@ -218,3 +218,55 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/",
     ):
         assert p in paths
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"start": ""}, "start must be an ISO 8601 date"),
+        ({"start": " 2024-04-01"}, "start must be an ISO 8601 date"),
+        ({"start": "20240401"}, "start must be an ISO 8601 date"),
+        ({"end": "2024-02-30"}, "end must be an ISO 8601 date"),
+        ({"end": "2101-01-01T00:00Z"}, "between the years 2000 and 2100"),
+    ],
+)
+def test_range_values_outside_the_documented_pattern_are_422(
+    client: TestClient, params: dict[str, str], fragment: str
+) -> None:
+    # The OpenAPI pattern is the contract: what it refuses, the service refuses too.
+    for route in ("/loads", "/forecast/entsoe"):
+        r = client.get(route, params=params)
+        assert r.status_code == 422, (route, params)
+        assert fragment in r.json()["detail"][0]["msg"]
+
+
+def test_offset_whose_plus_arrived_as_a_space_is_accepted(client: TestClient) -> None:
+    r = client.get("/loads?start=2024-04-01T00:00:00+02:00&end=2024-04-01T06:00:00Z")
+    assert r.status_code == 200 and r.json()["start"] == "2024-03-31T22:00:00Z"
+
+
+@pytest.mark.parametrize("run_id", ["0", "9223372036854775808", "x"])
+def test_run_ids_outside_sqlite_integers_are_422_not_500(client: TestClient, run_id: str) -> None:
+    assert client.get(f"/runs/{run_id}").status_code == 422
+
+
+def test_metrics_are_prometheus_text_0_0_4(client: TestClient) -> None:
+    r = client.get("/metrics")
+    assert r.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert "# TYPE swissenergy_update_runs gauge" in r.text
+
+
+def test_openapi_documents_every_status_a_route_returns(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    statuses = {p: set(ops["get"]["responses"]) for p, ops in paths.items()}
+    assert statuses["/update-forecast"] == {"202", "409"}
+    assert statuses["/runs/latest"] == {"200", "404"}
+    assert statuses["/runs/{run_id}"] == {"200", "404", "422"}
+    assert statuses["/forecast"] == {"200", "304", "404"}
+    assert statuses["/forecast/entsoe"] == statuses["/loads"] == {"200", "422"}
+    assert statuses["/ready"] == {"200", "503"}
+    metrics = paths["/metrics"]["get"]["responses"]["200"]["content"]
+    assert list(metrics) == ["text/plain; version=0.0.4"]
+    start = next(p for p in paths["/loads"]["get"]["parameters"] if p["name"] == "start")
+    assert start["schema"]["pattern"].startswith("^") and start["examples"]
+    assert "/redoc" not in paths and "/docs" not in paths

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -135,6 +136,11 @@ def test_service_image_builds_and_is_healthy(base_image: str) -> None:
     try:
         port = published_port(cid, 80)
         assert json.loads(wait_http(f"http://127.0.0.1:{port}/health")) == {"status": "ok"}
+        # /docs' Swagger UI comes from the image's own venv (requirements.lock), not a CDN.
+        docs = wait_http(f"http://127.0.0.1:{port}/docs").decode()
+        bundle = re.search(r'src="(/docs/assets/[^"]+/swagger-ui-bundle\.js)"', docs)
+        assert bundle, docs
+        assert b"SwaggerUIBundle" in wait_http(f"http://127.0.0.1:{port}{bundle[1]}")
         deadline = time.time() + 60
         status = ""
         while time.time() < deadline and status != "healthy":
