@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import Response
 
 from swissenergy.api_models import NOT_FOUND, Run, UpdateBusy, UpdateStarted, error
-from swissenergy.worker import Updater
 from swissenergy.serving import iso, json_response
 from swissenergy.store import Store
+from swissenergy.worker import Updater
 
 # SQLite's INTEGER range: a larger id cannot exist, and binding one raises OverflowError.
 MAX_ID = 2**63 - 1
