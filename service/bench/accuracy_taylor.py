@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from swissenergy.forecasting import CANDIDATES, ModelSettings, run_forecast
 from swissenergy.model import forecast_next_day
 
 TZ = "Europe/London"
+ZONE = ZoneInfo(TZ)
 PUBLISHED = "published"
 
 
@@ -56,7 +58,7 @@ def main() -> None:
         issue = (day - pd.Timedelta(days=1) + pd.Timedelta(hours=12)).tz_convert("UTC")
         began = time.perf_counter()
         run = run_forecast(
-            load, issue_time=issue, tz=TZ, settings=settings,
+            load, issue_time=issue, tz=ZONE, settings=settings,
             holiday_country=args.holidays or None,
         )  # fmt: skip
         seconds.append(time.perf_counter() - began)
@@ -123,14 +125,15 @@ def synthetic_swiss_load(years: int, step: str) -> pd.Series:
 
 
 def timing() -> None:
-    issue = pd.Timestamp("2025-06-17 12:00", tz="Europe/Zurich").tz_convert("UTC")
+    zurich = ZoneInfo("Europe/Zurich")
+    issue = pd.Timestamp("2025-06-17 12:00", tz=zurich).tz_convert("UTC")
     print("forecast_next_day wall time, 10 years of history, default ModelSettings():")
     for step in ("60min", "15min"):
         load = synthetic_swiss_load(10, step)
         runs = []
         for _ in range(3):
             began = time.perf_counter()
-            fc = forecast_next_day(load, issue_time=issue, tz="Europe/Zurich",
+            fc = forecast_next_day(load, issue_time=issue, tz=zurich,
                                    settings=ModelSettings())  # fmt: skip
             runs.append(time.perf_counter() - began)
         print(f"  {step:>5} ({load.size} points): best {min(runs):.2f} s, worst {max(runs):.2f} s"

@@ -61,7 +61,7 @@ def create_app(
     app.add_middleware(ForecastFastPath, cache=cache)
     app.add_middleware(MetricsMiddleware, registry=registry)  # outermost: sees both
     app.include_router(api_runs.router(store, updater))
-    app.include_router(api_data.router(store, cache, settings.timezone, clock))
-    app.include_router(api_ops.router(store, registry, settings.timezone, clock))
+    app.include_router(api_data.router(store, cache, settings.zone, clock))
+    app.include_router(api_ops.router(store, registry, settings.zone, clock))
     api_docs.install(app)
     return app

@@ -33,7 +33,9 @@ _RANGE_DOC = (
 )
 
 
-def router(store: Store, cache: ForecastCache, tz: str, clock: Callable[[], float]) -> APIRouter:
+def router(
+    store: Store, cache: ForecastCache, tz: ZoneInfo, clock: Callable[[], float]
+) -> APIRouter:
     r = APIRouter(tags=["data"])
 
     @r.get(
@@ -74,7 +76,7 @@ def router(store: Store, cache: ForecastCache, tz: str, clock: Callable[[], floa
         return Response(body, media_type=JSON, headers=headers)
 
     def default_days(before: int, after: int) -> tuple[int, int]:
-        today = datetime.fromtimestamp(clock(), ZoneInfo(tz)).date()
+        today = datetime.fromtimestamp(clock(), tz).date()
         lo, _ = tsx.local_day_bounds(today - timedelta(days=before), tz)
         _, hi = tsx.local_day_bounds(today + timedelta(days=after), tz)
         return lo, hi

@@ -25,7 +25,7 @@ _PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:
 
 
 def router(
-    store: Store, registry: CollectorRegistry, tz: str, clock: Callable[[], float]
+    store: Store, registry: CollectorRegistry, tz: ZoneInfo, clock: Callable[[], float]
 ) -> APIRouter:
     r = APIRouter(tags=["operations"])
 
@@ -84,8 +84,8 @@ def router(
     return r
 
 
-def _render_index(store: Store, tz: str, now: int) -> str:
-    today = datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+def _render_index(store: Store, tz: ZoneInfo, now: int) -> str:
+    today = datetime.fromtimestamp(now, tz).date()
     start, _ = tsx.local_day_bounds(today - timedelta(days=6), tz)
     _, end = tsx.local_day_bounds(today + timedelta(days=1), tz)
     series = {

@@ -64,7 +64,7 @@ def _bad(name: str, msg: str) -> HTTPException:
     return HTTPException(422, detail=[{"loc": ["query", name], "msg": msg, "type": "value_error"}])
 
 
-def parse_when(name: str, raw: str, tz: str) -> datetime:
+def parse_when(name: str, raw: str, tz: ZoneInfo) -> datetime:
     """A `start`/`end` value as a UTC datetime; 422 naming the parameter when malformed."""
     if not _WHEN.fullmatch(raw):
         year = re.match("[0-9]{4}-", raw)
@@ -78,15 +78,15 @@ def parse_when(name: str, raw: str, tz: str) -> datetime:
     text = raw.replace(" ", "+")  # the pattern admits a space only as an offset's sign
     if len(text) == 10:
         d = date.fromisoformat(text)
-        return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+        return datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC)
     when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(tz))
+        when = when.replace(tzinfo=tz)
     return when.astimezone(UTC)
 
 
 def parse_range(
-    start: str | None, end: str | None, tz: str, default: tuple[int, int]
+    start: str | None, end: str | None, tz: ZoneInfo, default: tuple[int, int]
 ) -> tuple[int, int]:
     """[lo, hi) in epoch seconds; a missing bound is the other one -/+ the default span."""
     lo = int(parse_when("start", start, tz).timestamp()) if start is not None else None

@@ -41,7 +41,7 @@ def _path(
     return "".join(parts)
 
 
-def render_svg(series: dict[str, Line], start: int, end: int, now: int, tz: str) -> str:
+def render_svg(series: dict[str, Line], start: int, end: int, now: int, tz: ZoneInfo) -> str:
     values = [mw for line in series.values() for _, mw in line]
     if not values:
         return (
@@ -70,8 +70,7 @@ def render_svg(series: dict[str, Line], start: int, end: int, now: int, tz: str)
         )
         out.append(f'<text x="{ML - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:,.0f}</text>')
         v += step
-    z = ZoneInfo(tz)
-    day = datetime.fromtimestamp(start, z).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = datetime.fromtimestamp(start, tz).replace(hour=0, minute=0, second=0, microsecond=0)
     while day.timestamp() <= end:  # a tick per local midnight: DST days come out right
         ts = int(day.timestamp())
         if start <= ts < end:  # no label for the closing midnight: it would be cut off
@@ -82,7 +81,7 @@ def render_svg(series: dict[str, Line], start: int, end: int, now: int, tz: str)
             out.append(
                 f'<text x="{x(ts) + 4:.1f}" y="{H - MB + 16}">{day.strftime("%a %d.%m")}</text>'
             )
-        nxt = datetime.fromtimestamp(ts + 26 * 3600, z)
+        nxt = datetime.fromtimestamp(ts + 26 * 3600, tz)
         day = nxt.replace(hour=0, minute=0, second=0, microsecond=0)
     if start <= now <= end:
         out.append(
@@ -120,17 +119,15 @@ def render_page(
     start: int,
     end: int,
     now: int,
-    tz: str,
+    tz: ZoneInfo,
     last_updated: float | None,
     forecast: dict[str, object] | None,
     run: dict[str, object] | None,
 ) -> str:
-    z = ZoneInfo(tz)
-
     def when(ts: float | None) -> str:
         if ts is None:
             return "never"
-        return datetime.fromtimestamp(ts, UTC).astimezone(z).strftime("%Y-%m-%d %H:%M %Z")
+        return datetime.fromtimestamp(ts, UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
     fc_line = "No forecast published yet."
     if forecast:
@@ -157,7 +154,7 @@ padding:0 1rem}} svg{{width:100%;height:auto;background:#fff}} code{{font-size:.
 <p>Last updated: <b>{when(last_updated)}</b>. {fc_line}</p>
 {run_line}
 {render_svg(series, start, end, now, tz)}
-<p class="muted">Times in {html.escape(tz)}. Data: ENTSO-E Transparency Platform
+<p class="muted">Times in {html.escape(tz.key)}. Data: ENTSO-E Transparency Platform
 (actual total load and day-ahead total load forecast, bidding zone Switzerland).
 JSON: <a href="forecast">forecast</a> · <a href="forecast/entsoe">ENTSO-E forecast</a> ·
 <a href="loads">loads</a> · <a href="accuracy">accuracy</a> ·

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from .forecasting import ModelSettings, required_history_days, run_forecast
 from .forecasting.engine import MODEL_NAME
-from .timerules import Zone
 
 __all__ = ["DayAheadForecast", "ModelSettings", "forecast_next_day", "required_history_days"]
 
@@ -36,7 +36,7 @@ def forecast_next_day(
     load: pd.Series,
     *,
     issue_time: pd.Timestamp,
-    tz: Zone,
+    tz: ZoneInfo,
     settings: ModelSettings,
     holiday_country: str = "CH",
 ) -> DayAheadForecast:

@@ -3,7 +3,7 @@ and the data step.
 
 The update and the forecasting package both follow these, so they cannot disagree about which
 day is forecast, where it starts and ends (23, 24 or 25 hours), or at which step. A time zone is
-a ZoneInfo (Settings.zone, made once) or its name.
+a ZoneInfo: Settings.zone, made once.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-Zone = ZoneInfo | str
-
 MINUTE = 60
 HOUR = 3600
 DAY = 86400
@@ -25,37 +23,31 @@ DAY = 86400
 STEP_WINDOW = 28 * DAY
 
 
-def as_zone(tz: Zone) -> ZoneInfo:
-    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
-
-
-def issue_time_for(now: pd.Timestamp, tz: Zone) -> pd.Timestamp:
+def issue_time_for(now: pd.Timestamp, tz: ZoneInfo) -> pd.Timestamp:
     """The latest local 12:00 not after `now` (UTC result).
 
     ENTSO-E's day-ahead forecast for day D is published before noon of D-1, so ours is issued
     at noon from data strictly before it: runs between 00:00 and 11:59 re-issue today's
     forecast (made yesterday at noon), runs from 12:00 on issue tomorrow's.
     """
-    z = as_zone(tz)
-    local = now.tz_convert(z)
-    noon = pd.Timestamp(datetime(local.year, local.month, local.day, 12), tz=z)
+    local = now.tz_convert(tz)
+    noon = pd.Timestamp(datetime(local.year, local.month, local.day, 12), tz=tz)
     if noon > local:
         d = local.date() - timedelta(days=1)
-        noon = pd.Timestamp(datetime(d.year, d.month, d.day, 12), tz=z)
+        noon = pd.Timestamp(datetime(d.year, d.month, d.day, 12), tz=tz)
     return noon.tz_convert("UTC")
 
 
-def target_day_for(issue_time: pd.Timestamp, tz: Zone) -> date:
+def target_day_for(issue_time: pd.Timestamp, tz: ZoneInfo) -> date:
     """The local day after the issue time's local date: the day that is forecast."""
-    return issue_time.tz_convert(as_zone(tz)).date() + timedelta(days=1)
+    return issue_time.tz_convert(tz).date() + timedelta(days=1)
 
 
-def local_day_bounds(day: date, tz: Zone) -> tuple[int, int]:
+def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[int, int]:
     """UTC epoch seconds of local midnight of `day` and of the next day (23/24/25 h apart)."""
-    z = as_zone(tz)
-    a = datetime(day.year, day.month, day.day, tzinfo=z)
+    a = datetime(day.year, day.month, day.day, tzinfo=tz)
     nxt = day + timedelta(days=1)
-    b = datetime(nxt.year, nxt.month, nxt.day, tzinfo=z)
+    b = datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz)
     return int(a.timestamp()), int(b.timestamp())
 
 

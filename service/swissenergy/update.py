@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from swissenergy import timeseries as tsx
 from swissenergy.config import Settings
 from swissenergy.entsoe import ACTUAL_LOAD, DAY_AHEAD_FORECAST, EntsoeClient, EntsoeError, redact
 from swissenergy.store import NewForecast, Store
-from swissenergy.timerules import DAY, HOUR, Zone
+from swissenergy.timerules import DAY, HOUR
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[Settings], EntsoeClient]
@@ -73,7 +74,7 @@ def model_settings(model: Any, settings: Settings) -> Any:
     )
 
 
-def _validate(fc: Any, issue: pd.Timestamp, tz: Zone, step: int) -> NewForecast:
+def _validate(fc: Any, issue: pd.Timestamp, tz: ZoneInfo, step: int) -> NewForecast:
     day = timerules.target_day_for(issue, tz)
     lo, hi = timerules.local_day_bounds(day, tz)
     expected = np.arange(lo, hi, step, dtype="int64")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import schemathesis
 from fastapi import HTTPException
 from swissenergy.api_ranges import MAX_RANGE_DAYS, parse_when
 
 RANGE_PATHS = {"/loads", "/forecast/entsoe"}
-TZ = "Europe/Zurich"
+TZ = ZoneInfo("Europe/Zurich")
 
 
 def _parsed(value: Any, name: str) -> datetime | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from swissenergy.forecasting import CANDIDATES, run_forecast
 from swissenergy.forecasting.calendar import build_calendar
 from swissenergy.model import DayAheadForecast, ModelSettings, forecast_next_day
 
-TZ = "Europe/Zurich"
+TZ = ZoneInfo("Europe/Zurich")
 # Small, fast settings; the default 365-day window only caps what is used anyway.
 FAST = ModelSettings(train_days=120, gbm_num_rounds=60)
 # Lighter still where only the shape of the output is checked.

@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -32,7 +33,7 @@ def update(settings: Settings, store: Store, now: int = NOW) -> dict:
 
 
 def test_issue_time_is_the_latest_local_noon() -> None:
-    tz = "Europe/Zurich"
+    tz = ZoneInfo("Europe/Zurich")
     at = pd.Timestamp("2024-04-03T09:59Z")  # 11:59 CEST: yesterday's noon, target today
     assert timerules.issue_time_for(at, tz) == pd.Timestamp("2024-04-02T10:00Z")
     at = pd.Timestamp("2024-04-03T10:00Z")  # 12:00 CEST exactly

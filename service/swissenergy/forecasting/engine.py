@@ -14,11 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-
-from swissenergy.timerules import Zone
 
 from .calendar import DayCalendar, build_calendar
 from .gbm import HISTORY_DAYS, lightgbm_forecast
@@ -64,7 +63,7 @@ def run_forecast(
     load: pd.Series,
     *,
     issue_time: pd.Timestamp,
-    tz: Zone,
+    tz: ZoneInfo,
     settings: ModelSettings,
     holiday_country: str | None = "CH",
 ) -> ForecastRun:

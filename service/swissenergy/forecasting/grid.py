@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from swissenergy import timerules
-from swissenergy.timerules import Zone
 
 DAY = pd.Timedelta(days=1)
 # Staler history than this has no known week-ago reference for the target day.
@@ -35,7 +35,7 @@ class LocalGrid:
     step: pd.Timedelta
     origin: int  # first unknown flat position
     target_day: int  # row of the day to forecast
-    tz: Zone
+    tz: ZoneInfo
     last_observation: pd.Timestamp  # UTC stamp of the last observation used
 
     @property
@@ -73,18 +73,18 @@ def infer_step(index: pd.DatetimeIndex) -> pd.Timedelta:
     return pd.Timedelta(seconds=timerules.infer_step(seconds))
 
 
-def target_date(issue_time: pd.Timestamp, tz: Zone) -> date:
+def target_date(issue_time: pd.Timestamp, tz: ZoneInfo) -> date:
     """The local day after the issue time's local date."""
     return timerules.target_day_for(issue_time, tz)
 
 
-def target_stamps(day: date, tz: Zone, step: pd.Timedelta) -> pd.DatetimeIndex:
+def target_stamps(day: date, tz: ZoneInfo, step: pd.Timedelta) -> pd.DatetimeIndex:
     """Every UTC step of local day `day` (23, 24 or 25 hours)."""
     start, end = (pd.Timestamp(t, unit="s", tz="UTC") for t in timerules.local_day_bounds(day, tz))
     return pd.date_range(start, end, freq=step, inclusive="left", name="time")
 
 
-def wall_clock_slots(stamps: pd.DatetimeIndex, tz: Zone, step: pd.Timedelta) -> np.ndarray:
+def wall_clock_slots(stamps: pd.DatetimeIndex, tz: ZoneInfo, step: pd.Timedelta) -> np.ndarray:
     """Slot of the local 24-hour day each UTC stamp falls in."""
     local = stamps.as_unit("ns").tz_convert(tz).tz_localize(None)
     since_midnight = (local - local.normalize()).asi8
@@ -95,7 +95,7 @@ def build_grid(
     load: pd.Series,
     *,
     issue_time: pd.Timestamp,
-    tz: Zone,
+    tz: ZoneInfo,
     max_days: int,
 ) -> LocalGrid:
     """Lay out the history known before `issue_time` (at most `max_days` days of it)."""
