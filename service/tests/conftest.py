@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -94,7 +95,12 @@ class StubModel(types.ModuleType):
         self.delay = 0.0
 
     def forecast_next_day(
-        self, load: pd.Series, *, issue_time: pd.Timestamp, tz: str, settings: StubModelSettings
+        self,
+        load: pd.Series,
+        *,
+        issue_time: pd.Timestamp,
+        tz: ZoneInfo,
+        settings: StubModelSettings,
     ) -> StubForecast:
         import time
 
@@ -104,6 +110,7 @@ class StubModel(types.ModuleType):
         if self.fail:
             raise self.fail
         assert load.index.max() < issue_time, "the model must only see data before issue"
+        assert isinstance(tz, ZoneInfo), "the update passes Settings.zone, not a name"
         step = load.index[-1] - load.index[-2]
         day = issue_time.tz_convert(tz).date() + pd.Timedelta(days=1)
         start = pd.Timestamp(day, tz=tz).tz_convert("UTC")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from conftest import KEY, NOW, StubModel
+from conftest import KEY, NOW, StubModel, make_settings
 from fake_entsoe import FakeEntsoe
 from fastapi.testclient import TestClient
 from swissenergy.api import create_app
@@ -155,6 +156,17 @@ def test_entsoe_forecast_default_window(client: TestClient) -> None:
     assert body["start"] == "2024-04-02T22:00:00Z" and body["end"] == "2024-04-04T22:00:00Z"
     assert len(body["points"]) == 2 * 24 * 4  # today and tomorrow at 15 min
     assert client.get("/forecast/entsoe", params={"start": "x"}).status_code == 422
+
+
+def test_routes_follow_the_configured_time_zone(tmp_path: Path, store: Store) -> None:
+    # Tokyo is UTC+9 all year: every local midnight below differs from Zurich's.
+    settings = make_settings(tmp_path, "http://127.0.0.1:9", timezone="Asia/Tokyo")
+    with TestClient(create_app(settings, store=store, clock=lambda: NOW)) as c:
+        body = c.get("/forecast/entsoe").json()  # NOW is 22:15 on 3 April in Tokyo
+        assert body["start"] == "2024-04-02T15:00:00Z" and body["end"] == "2024-04-04T15:00:00Z"
+        body = c.get("/loads", params={"start": "2024-04-01", "end": "2024-04-01T12:00"}).json()
+        assert body["start"] == "2024-03-31T15:00:00Z" and body["end"] == "2024-04-01T03:00:00Z"
+        assert "Times in Asia/Tokyo." in c.get("/").text
 
 
 def test_accuracy(client: TestClient, store: Store) -> None:
