@@ -3,15 +3,12 @@ printing a secret's value. Runs the real play against localhost."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from localhost_play import REPO_ROOT, ansible_playbook, write_inventory
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SECRET = "entsoe-secret-value-do-not-print"
 COMPLETE = {
     "caddy_domain": "forecast.example.org",
@@ -24,23 +21,8 @@ COMPLETE = {
 
 
 def run_preflight(tmp_path: Path, host_vars: dict) -> subprocess.CompletedProcess:
-    inventory = tmp_path / "hosts.yml"
-    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    inventory.write_text(yaml.safe_dump({"vps": {"hosts": {"testhost": host | host_vars}}}))
-    return subprocess.run(
-        [
-            Path(sys.executable).parent / "ansible-playbook",
-            "-i",
-            inventory,
-            REPO_ROOT / "playbooks" / "preflight.yml",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=REPO_ROOT,
-        env=os.environ | {"ANSIBLE_NOCOLOR": "1"},
-    )
+    inventory = write_inventory(tmp_path / "hosts.yml", host_vars)
+    return ansible_playbook(inventory, REPO_ROOT / "playbooks" / "preflight.yml", timeout=120)
 
 
 def test_complete_settings_pass(tmp_path):

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from localhost_play import ansible_playbook, write_inventory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLES = REPO_ROOT / "roles"
@@ -36,8 +34,7 @@ def render_with_inventory(tmp_path: Path, overrides: dict) -> dict[str, str]:
     inventory = tmp_path / "inventory"
     shutil.copytree(REPO_ROOT / "inventory" / "local" / "group_vars", inventory / "group_vars")
     (inventory / "group_vars" / "all" / "zz-test.yml").write_text(yaml.safe_dump(overrides))
-    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"vps": {"hosts": {"testhost": host}}}))
+    write_inventory(inventory / "hosts.yml")
     out = tmp_path / "out"
     out.mkdir()
     tasks = [
@@ -69,15 +66,7 @@ def render_with_inventory(tmp_path: Path, overrides: dict) -> dict[str, str]:
     ]
     playbook = tmp_path / "render.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False))
-    run = subprocess.run(
-        [Path(sys.executable).parent / "ansible-playbook", "-i", inventory, playbook],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        cwd=REPO_ROOT,
-        env=os.environ | {"ANSIBLE_NOCOLOR": "1"},
-    )
+    run = ansible_playbook(inventory, playbook)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     return {path.name: path.read_text() for path in out.iterdir()}
 

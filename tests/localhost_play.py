@@ -1,0 +1,32 @@
+"""Real ansible-playbook runs against this machine, as the one host of the `vps` group (what
+site.yml's plays target), for the tests that check a play's behaviour rather than a template."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_inventory(path: Path, host_vars: dict | None = None) -> Path:
+    """hosts.yml with `testhost`, reached locally with this interpreter."""
+    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    path.write_text(yaml.safe_dump({"vps": {"hosts": {"testhost": host | (host_vars or {})}}}))
+    return path
+
+
+def ansible_playbook(inventory: Path, playbook: Path, timeout: float = 180):
+    return subprocess.run(
+        [Path(sys.executable).parent / "ansible-playbook", "-i", inventory, playbook],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=REPO_ROOT,
+        env=os.environ | {"ANSIBLE_NOCOLOR": "1"},
+    )
