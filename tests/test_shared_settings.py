@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from localhost_play import ansible_playbook, write_inventory
+from localhost_play import REPO_ROOT, ansible_playbook, write_inventory
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLES = REPO_ROOT / "roles"
 MOVED_PORT = 18123
 
