@@ -11,7 +11,7 @@ demo:  ## Run site.yml against a local throw-away VPS container with local stand
 down:  ## Remove the local VPS container and stand-ins
 	./scripts/demo.sh down
 
-test:  ## Every check: lint, unit tests, molecule scenarios, the demo
+test:  ## Every check: lint, unit tests, molecule scenarios, the whole site on the demo
 	./scripts/test.sh
 
 lint:  ## Static checks: shellcheck, yamllint, ansible-lint, ruff, playbook syntax

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo / make down: the whole site on a local throw-away "VPS" container.
 #   up    set up the toolchain, engine and images; create the VPS container and the local
-#         stand-ins (molecule/demo: Pebble as the ACME CA, fake ENTSO-E and GitHub APIs, an
-#         OpenSSH git server); run `ansible-playbook site.yml -i inventory/local`; print the URL.
+#         stand-ins (molecule/default, the whole-site test's set-up: Pebble as the ACME CA, fake
+#         ENTSO-E and GitHub APIs, an OpenSSH git server); run
+#         `ansible-playbook site.yml -i inventory/local`; print the URL.
 #   down  remove all of it.
 # With ENTSOE_API_KEY in the environment the service fetches real data from ENTSO-E (needs
 # internet); without it, it serves simulated data from the local stand-in, and says so.
@@ -13,30 +14,19 @@ cd "$repo_root"
 state_dir="${repo_root}/.cache/demo"
 hosts_marker="# swissenergy local demo (make down removes this line)"
 
-# The demo's domain and ports, from inventory/local (molecule/demo reads the exported ones),
-# with the venv's Python (it has PyYAML).
-load_settings() {
-  local settings
-  settings=$(python molecule/shared/testlib/local_settings.py \
-    caddy_domain demo_http_port demo_https_port swissenergy_service_address swissenergy_service_port) \
-    || die "cannot read the demo's settings from inventory/local"
-  { read -r domain; read -r http_port; read -r https_port; read -r service_address; read -r service_port; } <<<"$settings"
-  export DEMO_DOMAIN=$domain DEMO_HTTP_PORT=$http_port DEMO_HTTPS_PORT=$https_port
-}
-
 up() {
   ./scripts/bootstrap-venv.sh
   # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
   source .venv/bin/activate
-  load_settings
+  export_demo_settings
   ./scripts/docker-engine.sh
   ./scripts/build-images.sh trixie
   mkdir -p "$state_dir"
   chmod 0700 "$state_dir"
 
   log "creating the local VPS container and the stand-ins"
-  molecule create -s demo
-  molecule prepare -s demo
+  molecule create -s default
+  molecule prepare -s default
 
   local extra=()
   if [[ -n "${ENTSOE_API_KEY:-}" ]]; then
@@ -59,11 +49,11 @@ up() {
   docker exec swissenergy-local-pebble curl -sSf --cacert /etc/pebble/listener-ca.pem \
     https://pebble.test:15000/roots/0 >"${state_dir}/pebble-root.pem"
   if [[ $(id -u) -eq 0 ]] && ! grep -qF "$hosts_marker" /etc/hosts; then
-    echo "127.0.0.1 ${domain} ${hosts_marker}" >>/etc/hosts
-    log "added ${domain} -> 127.0.0.1 to /etc/hosts"
+    echo "127.0.0.1 ${DEMO_DOMAIN} ${hosts_marker}" >>/etc/hosts
+    log "added ${DEMO_DOMAIN} -> 127.0.0.1 to /etc/hosts"
   fi
-  local url="https://${domain}:${https_port}/"
-  curl -sSf --cacert "${state_dir}/pebble-root.pem" --resolve "${domain}:${https_port}:127.0.0.1" \
+  local url="https://${DEMO_DOMAIN}:${DEMO_HTTPS_PORT}/"
+  curl -sSf --cacert "${state_dir}/pebble-root.pem" --resolve "${DEMO_DOMAIN}:${DEMO_HTTPS_PORT}:127.0.0.1" \
     -o /dev/null "$url" || die "the chart page does not answer at ${url}"
   cat <<MSG
 
@@ -89,7 +79,7 @@ first_update() {
     || die "the update script failed; see /var/log/swissenergy/update-forecast.log on swissenergy-local-vps"
   local deadline=$((SECONDS + 600)) run
   while ((SECONDS < deadline)); do
-    run=$(docker exec swissenergy-local-vps curl -sS "http://${service_address}:${service_port}/runs/latest") || run=""
+    run=$(docker exec swissenergy-local-vps curl -sS "http://${DEMO_SERVICE_ADDRESS}:${DEMO_SERVICE_PORT}/runs/latest") || run=""
     case "$run" in
       *'"status":"succeeded"'*) log "first forecast published"; return 0 ;;
       *'"status":"failed"'*) die "the first update failed: ${run}" ;;
@@ -103,8 +93,8 @@ down() {
   if [[ -x .venv/bin/molecule ]]; then
     # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
     source .venv/bin/activate
-    load_settings
-    molecule destroy -s demo
+    export_demo_settings
+    molecule destroy -s default
   else
     log "no .venv here: nothing was created by make demo from this clone"
   fi

@@ -62,3 +62,22 @@ ensure_shellcheck() {
     || { apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null; } \
     || die "apt-get install shellcheck failed"
 }
+
+# The local demo's domain, its published ports and the service's address on the VPS, from
+# inventory/local (the one place they are written), exported for scripts/demo.sh,
+# scripts/test.sh and molecule/default (its molecule.yml reads DEMO_*). Needs the venv's
+# Python (PyYAML).
+export_demo_settings() {
+  local settings
+  settings=$(python "${repo_root}/molecule/shared/testlib/local_settings.py" caddy_domain \
+    demo_http_port demo_https_port swissenergy_service_address swissenergy_service_port) \
+    || die "cannot read the demo's settings from inventory/local"
+  {
+    read -r DEMO_DOMAIN
+    read -r DEMO_HTTP_PORT
+    read -r DEMO_HTTPS_PORT
+    read -r DEMO_SERVICE_ADDRESS
+    read -r DEMO_SERVICE_PORT
+  } <<<"$settings"
+  export DEMO_DOMAIN DEMO_HTTP_PORT DEMO_HTTPS_PORT DEMO_SERVICE_ADDRESS DEMO_SERVICE_PORT
+}

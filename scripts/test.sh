@@ -4,15 +4,17 @@
 # images; then runs every check:
 #   lint      shellcheck, yamllint, ansible-lint (production profile), ruff, site.yml syntax
 #   unit      pytest: repository tests (templates, role specs, requirements, modules) + service
-#   molecule  every scenario under molecule/, against systemd containers
-#   demo      make demo from this clone, the chart page checked over HTTPS, then make down
+#   molecule  the scenario of each part of the site, against systemd containers
+#   site      the whole site on the demo: check mode on the fresh VPS, make demo (the chart page
+#             checked over HTTPS), make demo again (no change), check mode (no change), the
+#             whole-site checks of molecule/default, make down (nothing left behind)
 # Pass stage names to run only some: scripts/test.sh lint unit
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo_root"
 
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(lint unit molecule demo)
+[[ ${#stages[@]} -gt 0 ]] || stages=(lint unit molecule site)
 declare -A took=()
 failed=()
 
@@ -50,60 +52,91 @@ unit() {
   return "$status"
 }
 
+# Every scenario of a part of the site; the whole site (default) is the `site` stage's, on the
+# demo. MOLECULE_SCENARIOS=default runs it the molecule way instead.
 molecule_all() {
   ./scripts/docker-engine.sh || { failed+=(docker-engine); return; }
   ./scripts/build-images.sh || { failed+=(images); return; }
-  local scenario
-  # Every scenario but demo (make demo's container set-up, not a test); default (the whole
-  # site) last, after the scenarios of its parts.
-  local all
-  all="$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename \
-    | grep -vxE 'demo|default' | sort) default"
-  for scenario in ${MOLECULE_SCENARIOS:-$all}; do
+  local scenario parts
+  parts="$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
+    | xargs -n1 basename | grep -vx default | sort)"
+  for scenario in ${MOLECULE_SCENARIOS:-$parts}; do
     timed "molecule:${scenario}" molecule test -s "$scenario"
   done
 }
 
-# The README's first command as a newcomer runs it: the printed URL must serve the chart page
-# (with a forecast: the demo publishes a first one) over HTTPS, verified against the local
-# ACME CA's root; make down must leave no container, network or /etc/hosts line behind.
-demo_smoke() {
-  local status=0 page domain port url
-  { read -r domain; read -r port; } < <(python molecule/shared/testlib/local_settings.py caddy_domain demo_https_port)
-  url="https://${domain}:${port}/"
-  if ./scripts/demo.sh up; then
-    page=$(curl -sSf --cacert .cache/demo/pebble-root.pem --resolve "${domain}:${port}:127.0.0.1" "$url") \
-      || { echo "demo: ${url} does not answer over verified HTTPS"; status=1; }
+# The whole site, once, as a newcomer and an operator meet it: the molecule scenario default's
+# containers (the demo's), then `--check` on the fresh VPS (must run through), `make demo`
+# (site.yml; the printed URL must serve the chart with a forecast over HTTPS verified against
+# the local ACME CA's root), `make demo` again (site.yml must change nothing), `--check` on the
+# converged VPS (no change), the whole-site checks (molecule/default/tests, secret-leak test
+# included: every run logs to .cache/site-ansible.log with diffs on), and `make down`, which
+# must leave no container, network or /etc/hosts line behind.
+site() {
+  local status=0 url="https://${DEMO_DOMAIN}:${DEMO_HTTPS_PORT}/" page run_log
+  run_log=$(mktemp)
+  at_exit rm -f -- "$run_log"
+  rm -f .cache/site-ansible.log
+  export ANSIBLE_LOG_PATH="${repo_root}/.cache/site-ansible.log" ANSIBLE_DIFF_ALWAYS=true
+  if site_up "$run_log"; then
+    page=$(curl -sSf --cacert .cache/demo/pebble-root.pem --resolve "${DEMO_DOMAIN}:${DEMO_HTTPS_PORT}:127.0.0.1" "$url") \
+      || { echo "site: ${url} does not answer over verified HTTPS"; status=1; }
     grep -qF 'aria-label="load chart"' <<<"$page" \
-      || { echo "demo: ${url} shows no load chart"; status=1; }
+      || { echo "site: ${url} shows no load chart"; status=1; }
+    log "make demo again: site.yml must change nothing"
+    ./scripts/demo.sh up | tee "$run_log" || status=1
+    unchanged "$run_log" "the second make demo" || status=1
+    log "check mode on the converged VPS: no change"
+    ansible-playbook site.yml -i inventory/local --check --diff | tee "$run_log" || status=1
+    unchanged "$run_log" "check mode on the converged VPS" || status=1
+    molecule verify -s default || status=1
   else
     status=1
   fi
+  unset ANSIBLE_LOG_PATH ANSIBLE_DIFF_ALWAYS
   ./scripts/demo.sh down || status=1
-  if [[ -n "$(docker ps -aq --filter name=swissenergy-local- --filter name=demo-)" ]]; then
-    echo "demo: make down left containers behind"; status=1
+  if [[ -n "$(docker ps -aq --filter name=swissenergy-local- --filter name=default-)" ]]; then
+    echo "site: make down left containers behind"; status=1
   fi
-  if docker network inspect molecule-demo >/dev/null 2>&1; then
-    echo "demo: make down left the molecule-demo network behind"; status=1
+  if docker network inspect molecule-default >/dev/null 2>&1; then
+    echo "site: make down left the molecule-default network behind"; status=1
   fi
   if grep -qF "swissenergy local demo" /etc/hosts; then
-    echo "demo: make down left its /etc/hosts line behind"; status=1
+    echo "site: make down left its /etc/hosts line behind"; status=1
   fi
   return "$status"
+}
+
+# Fresh containers, check mode before anything is installed, then make demo.
+site_up() {
+  ./scripts/docker-engine.sh && ./scripts/build-images.sh trixie || return 1
+  molecule destroy -s default && molecule create -s default && molecule prepare -s default || return 1
+  log "check mode on the fresh VPS: must run through"
+  ansible-playbook site.yml -i inventory/local --check --diff || return 1
+  ./scripts/demo.sh up
+}
+
+# The PLAY RECAP line of the VPS in a run's output says changed=0.
+unchanged() {
+  grep -qE '^swissenergy-local-vps +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$1" && return 0
+  echo "site: $2 changed something on the VPS:"
+  grep -E '^swissenergy-local-vps +:' "$1" || true
+  return 1
 }
 
 timed venv ./scripts/bootstrap-venv.sh
 # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
 source .venv/bin/activate
 export ANSIBLE_FORCE_COLOR=false PY_COLORS=0
+export_demo_settings
 
 for stage in "${stages[@]}"; do
   case "$stage" in
     lint) timed lint lint ;;
     unit) timed unit unit ;;
     molecule) molecule_all ;;
-    demo) timed demo demo_smoke ;;
-    *) die "unknown stage '${stage}' (use: lint unit molecule demo)" ;;
+    site) timed site site ;;
+    *) die "unknown stage '${stage}' (use: lint unit molecule site)" ;;
   esac
 done
 

@@ -1,6 +1,6 @@
 """Testinfra lists the inventory with ansible-inventory, whose output holds the vault
 variables by design; it must not go to the scenario's Ansible log, which the secret-leak test
-reads as the record of molecule's own runs (converge, idempotence, check)."""
+reads as the record of the site's runs (make demo, its re-run, check mode)."""
 
 import os
 

@@ -11,13 +11,13 @@ import pytest
 import testinfra
 from outside_client import DOMAIN, INTERNAL_SPELLINGS
 
-testinfra_hosts = ["site-pebble"]
+testinfra_hosts = ["swissenergy-local-pebble"]
 
 
 @pytest.fixture(scope="module")
 def forecast_published() -> None:
     """A forecast exists: started on the VPS itself, where the update route is reachable."""
-    vps = testinfra.get_host("docker://site-vps")
+    vps = testinfra.get_host("docker://swissenergy-local-vps")
     vps.run("curl -s http://127.0.0.1:8080/update-forecast")
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:

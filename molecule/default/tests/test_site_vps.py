@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-testinfra_hosts = ["site-vps"]
+testinfra_hosts = ["swissenergy-local-vps"]
 
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
 
