@@ -5,6 +5,7 @@ another Caddy on this machine may hold."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -82,3 +83,12 @@ def fill(template: str, port: int, upstream: str, workdir: Path) -> str:
         .replace("@UPSTREAM@", upstream)
         .replace("@LOG@", str(workdir / "access.log"))
     )
+
+
+def access_log_lines(path: Path) -> int:
+    """Lines in the access log and in the files Caddy rolled it into (gzipped by default)."""
+    lines = 0
+    for log in [path, *path.parent.glob(f"{path.stem}-*")]:
+        with gzip.open(log) if log.suffix == ".gz" else log.open("rb") as file:
+            lines += sum(1 for _ in file)
+    return lines
