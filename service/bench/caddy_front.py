@@ -6,6 +6,7 @@ another Caddy on this machine may hold."""
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -45,13 +46,19 @@ def render_caddyfile(port: int, upstream: str, access_log: Path) -> str:
     return text
 
 
-def caddy_binary() -> str:
+def caddy_binary() -> str | None:
     """The venv's caddy (scripts/bootstrap-venv.sh puts Debian's there), else the one on PATH."""
     venv = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "caddy"
-    found = str(venv) if venv.exists() else shutil.which("caddy")
-    if not found:
-        raise RuntimeError("no caddy binary: run scripts/bootstrap-venv.sh or install caddy")
-    return found
+    return str(venv) if venv.exists() else shutil.which("caddy")
+
+
+def unavailable() -> str | None:
+    """Why Caddy cannot be put in front here (a service-only venv), or None."""
+    if not caddy_binary():
+        return "no caddy binary (scripts/bootstrap-venv.sh puts one into .venv/bin)"
+    if importlib.util.find_spec("ansible") is None:
+        return "no Ansible to render the role's Caddyfile (use the repository's .venv)"
+    return None
 
 
 def start(
@@ -61,7 +68,10 @@ def start(
     path = workdir / "Caddyfile"
     path.write_text(caddyfile)
     env = {**os.environ, "XDG_DATA_HOME": str(workdir), "XDG_CONFIG_HOME": str(workdir)}
-    command = [*pin, caddy_binary(), "run", "--adapter", "caddyfile", "--config", str(path)]
+    binary = caddy_binary()
+    if not binary:
+        raise RuntimeError("no caddy binary: run scripts/bootstrap-venv.sh (puts one in .venv/bin)")
+    command = [*pin, binary, "run", "--adapter", "caddyfile", "--config", str(path)]
     with log.open("wb") as out:
         caddy = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     for _ in range(100):
