@@ -70,6 +70,18 @@ def test_update_route_is_404_from_outside(host, pebble_root, path):
     assert status_of(host, f"http://{DOMAIN}{path}").startswith("404")
 
 
+@pytest.mark.parametrize("path", ["/metrics", "/ready", "/runs/latest", "/runs/1", "/nope"])
+def test_paths_outside_the_allowlist_are_404_from_outside(host, pebble_root, https_ready, path):
+    """caddy_public_paths is an allowlist: the service's other routes answer 404 through Caddy
+    (the service itself serves them on the loopback, where test_site_vps.py reads them)."""
+    assert status_of(host, f"https://{DOMAIN}{path}", "--cacert", pebble_root).startswith("404")
+
+
+@pytest.mark.parametrize("path", ["/health", "/openapi.json", "/docs"])
+def test_public_service_routes_are_served(host, pebble_root, https_ready, path):
+    assert status_of(host, f"https://{DOMAIN}{path}", "--cacert", pebble_root).startswith("200")
+
+
 @pytest.mark.parametrize("port", [22, 80, 443])
 def test_served_ports_answer(host, port):
     assert host.run("timeout 5 bash -c %s", f"exec 3<>/dev/tcp/{DOMAIN}/{port}").rc == 0
