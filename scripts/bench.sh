@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Service benchmarks (print tables; they never gate): read throughput and latency of
-# GET /forecast, update time with 3 and 10 years of history, day-ahead accuracy on the
-# Taylor series (pmdarima ships it). Traffic goes to 127.0.0.1 only.
+# GET /forecast (direct and through Caddy with the caddy role's Caddyfile), update time with
+# 3 and 10 years of history, day-ahead accuracy on the Taylor series (pmdarima ships it).
+# Traffic goes to 127.0.0.1 only.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo_root"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 from collections.abc import Iterator
@@ -20,6 +21,23 @@ DATA = Path(__file__).parent / "data" / "entsoe"
 KEY = "test-key-0123456789abcdef"
 # 2024-04-03 15:15 in Zurich (CEST): the issue time is today's noon, the target 2024-04-04.
 NOW = int(pd.Timestamp("2024-04-03T13:15Z").timestamp())
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """In CI (CI=true) a skip is a failure: CI is where every test must run, the image tests
+    too, so a missing Docker engine there must not pass silently."""
+    report: pytest.TestReport = yield
+    if report.skipped and _in_ci() and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (CI={os.environ['CI']}), where it must run: {reason}"
+    return report
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """caddy's Caddyfile rendered with Ansible's own templar and the role's defaults: both modes
-(HTTPS with ACME, HTTP-only), the global ACME options, and the internal-route regexps checked
-against the spellings they must (and must not) catch. If caddy is installed here, every
-rendering is also run through `caddy validate`; molecule/caddy does that on the VPS anyway."""
+(HTTPS with ACME, HTTP-only), the global ACME options, the allowlist of public paths and the
+check on its entries. Every rendering also goes through `caddy validate`; test_caddy_allowlist.py
+runs the rendering in front of a backend."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -19,30 +18,17 @@ from ansible.template import Templar, trust_as_template
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "caddy"
 CADDYFILE = "etc/caddy/Caddyfile.j2"
 
-# Spellings of /update-forecast a client could try: all must be caught.
-INTERNAL = [
-    "/update-forecast",
-    "/update-forecast/",
-    "/Update-Forecast",
-    "/UPDATE-FORECAST",
-    "/update%2Dforecast",
-    "/update%2dforecast",
-    "/%75pdate-forecast",
-    "/%55PDATE%2DFORECAST",
-    "/update%252Dforecast",
-    "/update%25252dforecast",
-    "/update-forecast%2F",
-    "//update-forecast",
-    "/%2Fupdate-forecast",
-    "/./update-forecast",
-    "/x/../update-forecast",
-    "/update-forecast.",
-    "/update-forecast;x=1",
-    "/update-forecast?x=1",
-    "/update-forecast/?x=1",
-    "/update-forecast%3Fx",
+PUBLIC = [
+    "/",
+    "/forecast",
+    "/forecast/entsoe",
+    "/loads",
+    "/accuracy",
+    "/health",
+    "/openapi.json",
+    "/docs",
+    "/docs/*",
 ]
-ORDINARY = ["/", "/forecast", "/update-forecasting", "/updateforecast", "/?next=/update-forecast"]
 
 
 def render(**overrides) -> str:
@@ -71,20 +57,6 @@ def site_block(text: str, address: str) -> str:
     return block.group(1)
 
 
-def matcher_regexps(text: str) -> tuple[re.Pattern, re.Pattern]:
-    """The path_regexp (on the decoded path) and the vars_regexp on {uri} (the raw target).
-    Their RE2 syntax here is also Python syntax."""
-    decoded = re.search(r"@internal_decoded path_regexp (\S+)$", text, re.MULTILINE)
-    raw = re.search(r"@internal_raw vars_regexp \{uri\} (\S+)$", text, re.MULTILINE)
-    assert decoded and raw, text
-    return re.compile(decoded.group(1)), re.compile(raw.group(1))
-
-
-def caught(text: str, target: str) -> bool:
-    decoded, raw = matcher_regexps(text)
-    return bool(decoded.search(unquote(target.partition("?")[0])) or raw.search(target))
-
-
 def test_starts_with_the_managed_comment():
     assert render().startswith("#\n# Ansible managed\n#\n{\n")
 
@@ -92,13 +64,20 @@ def test_starts_with_the_managed_comment():
 def test_https_site_proxies_and_http_site_redirects_with_301():
     text = render(caddy_upstream="127.0.0.1:9000")
     https = site_block(text, "forecast.example.org")
-    assert "reverse_proxy 127.0.0.1:9000" in https
-    assert "import internal_routes" in https and "import common" in https
+    assert "import upstream" in https
+    assert site_block(text, "(upstream)").splitlines() == [
+        "\treverse_proxy 127.0.0.1:9000 {",
+        "\t\ttransport http {",
+        "\t\t\tkeepalive_idle_conns_per_host 128",
+        "\t\t}",
+        "\t}",
+    ]
+    assert "import public_only" in https and "import common" in https
     assert 'header Strict-Transport-Security "max-age=31536000; includeSubDomains"' in https
     http = site_block(text, "http://forecast.example.org")
     assert "redir https://{host}{uri} 301" in http
-    assert "import internal_routes" in http
-    assert "reverse_proxy" not in http
+    assert "import public_only" in http
+    assert "import upstream" not in http
     assert "auto_https" not in text
 
 
@@ -141,8 +120,9 @@ def test_http_only_mode():
     assert global_options(text)[-1] == "auto_https off"
     assert "acme" not in text and "email" not in text
     site = site_block(text, ":80")
-    assert "reverse_proxy 127.0.0.1:8080" in site
-    assert "import internal_routes" in site and "import common" in site
+    assert "import upstream" in site
+    assert "reverse_proxy 127.0.0.1:8080 {" in site_block(text, "(upstream)")
+    assert "import public_only" in site and "import common" in site
     assert "redir" not in text
     assert "Strict-Transport-Security" not in text
     assert "forecast.example.org" not in text
@@ -165,39 +145,73 @@ def test_headers_compression_and_json_access_log_with_rotation():
     assert "format json" in common
 
 
-def test_internal_routes_answer_404_with_three_matchers():
-    routes = site_block(render(), "(internal_routes)")
-    assert "@internal_path path /update-forecast /update-forecast/*\n" in routes
-    assert routes.count("respond 404") == 3
+def test_everything_but_the_public_paths_answers_404_from_caddy():
+    routes = site_block(render(), "(public_only)")
+    assert routes.splitlines() == [
+        f"\t@not_public not path {' '.join(PUBLIC)}",
+        "\thandle @not_public {",
+        "\t\trespond 404",
+        "\t}",
+    ]
+    assert "regexp" not in render()
 
 
-@pytest.mark.parametrize("target", INTERNAL)
-def test_internal_spellings_are_caught(target):
-    assert caught(render(), target)
+def test_public_paths_are_the_service_routes_for_outside_callers():
+    """The allowlist is what the service serves to the internet; its internal routes are not
+    in it (they stay reachable on the loopback)."""
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    assert defaults["caddy_public_paths"] == PUBLIC
+    for internal in ("/update-forecast", "/metrics", "/ready", "/runs/*", "/runs/latest"):
+        assert internal not in PUBLIC
 
 
-@pytest.mark.parametrize("target", ORDINARY)
-def test_ordinary_paths_are_not_caught(target):
-    assert not caught(render(), target)
+def test_other_public_paths():
+    text = render(caddy_public_paths=["/forecast", "/static/*"])
+    assert "@not_public not path /forecast /static/*\n" in text
 
 
-def test_several_internal_paths():
-    text = render(caddy_internal_paths=["/update-forecast", "/admin/re_index"])
-    assert "@internal_path path /update-forecast /admin/re_index /update-forecast/* " in text
-    for target in (
-        "/admin/re_index",
-        "//ADMIN//re_index/",
-        "/admin%2Fre%255Findex",
-        "/x/admin/re_index",
-    ):
-        assert caught(text, target), target
-    assert not caught(text, "/admin/re_indexes")
+def public_path_pattern() -> re.Pattern:
+    variables = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    return re.compile(variables["__caddy_public_path_pattern"])
+
+
+@pytest.mark.parametrize("path", [*PUBLIC, "/a/b_c", "/a.b/c~d-e", "/static/*", "/*"])
+def test_public_path_check_accepts(path):
+    assert public_path_pattern().match(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "forecast",
+        "/Forecast",  # the matcher lower-cases the request path: never matches
+        "/forecast/",
+        "//forecast",
+        "/a//b",  # a // in a pattern stops the matcher merging slashes
+        "/update%2Dforecast",  # a % makes the matcher compare the escaped path
+        "/..",
+        "/./forecast",
+        "/docs/../metrics",
+        "/docs*",
+        "/docs/*/x",
+        "/forecast?x=1",
+        "/forecast forecast",
+    ],
+)
+def test_public_path_check_rejects(path):
+    assert not public_path_pattern().match(path)
 
 
 @pytest.mark.parametrize(
     "overrides",
-    [{}, {"caddy_https": False}, {"caddy_acme_email": "ops@example.org", "caddy_acme_ca": ""}],
-    ids=["https", "http-only", "email-default-ca"],
+    [
+        {},
+        {"caddy_https": False},
+        {"caddy_acme_email": "ops@example.org", "caddy_acme_ca": ""},
+        {"caddy_public_paths": ["/forecast", "/static/*"]},
+    ],
+    ids=["https", "http-only", "email-default-ca", "other-public-paths"],
 )
 def test_renderings_validate_with_caddy(tmp_path, overrides):
     # scripts/bootstrap-venv.sh puts Debian's caddy binary into .venv/bin.

@@ -6,7 +6,7 @@ import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG = "/var/log/echo-backend.log"
-# /padded answers with a body big enough for Caddy's `encode` to compress.
+# A query with "padded" gets a body big enough for Caddy's `encode` to compress.
 PADDING = "forecast " * 512
 
 
@@ -21,7 +21,7 @@ class Handler(BaseHTTPRequestHandler):
         with open(LOG, "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
         body = f"backend saw: {self.path}\n"
-        if self.path.startswith("/padded"):
+        if "padded" in self.path.partition("?")[2]:
             body += PADDING
         data = body.encode()
         self.send_response(200)

@@ -1,7 +1,7 @@
 """What the internet sees of the converged VPS, asked from the Pebble container (the outside
-client): HTTP->HTTPS 301, a certificate issued by Pebble, the backend behind the proxy, security
-headers, compression, and /update-forecast answering 404 in every spelling without ever
-reaching the backend."""
+client): HTTP->HTTPS 301, a certificate issued by Pebble, every public route proxied to the
+backend, everything else (unknown paths, the internal routes, /update-forecast in every
+spelling) answering 404 without ever reaching the backend, security headers, compression."""
 
 from __future__ import annotations
 
@@ -18,8 +18,37 @@ testinfra_hosts = ["caddy-pebble"]
 VPS = "caddy-vps"
 BACKEND_LOG = "/var/log/echo-backend.log"
 
-# Near misses that are ordinary pages and must still reach the backend.
-ORDINARY = ["/", "/forecast", "/update-forecasting", "/?next=/update-forecast", "/runs/latest"]
+# The role's default caddy_public_paths, a file under /docs/*, and a query that names an
+# internal route: all reach the backend.
+PUBLIC = [
+    "/",
+    "/forecast",
+    "/forecast/entsoe",
+    "/loads",
+    "/accuracy",
+    "/health",
+    "/openapi.json",
+    "/docs",
+    "/docs/swagger-ui.css",
+    "/?next=/update-forecast",
+]
+# The service's other routes (served on the loopback only), near misses and unknown paths.
+NOT_PUBLIC = [
+    "/metrics",
+    "/Metrics",
+    "//metrics",
+    "/%6detrics",
+    "/metrics.",
+    "/ready",
+    "/runs/latest",
+    "/runs/1",
+    "/docs/../metrics",
+    "/docs/%2e%2e/runs/latest",
+    "/forecast/%2E%2E/update-forecast",
+    "/update-forecasting",
+    "/forecastx",
+    "/wp-login.php",
+]
 
 
 def _requests() -> dict[str, list[str]]:
@@ -37,8 +66,11 @@ def _requests() -> dict[str, list[str]]:
         "internal-absolute-form": ["--request-target", target, f"https://{DOMAIN}/"],
         "internal-host-case": ["-H", "Host: FORECAST.TEST", target],
     }
-    for index, path in enumerate(ORDINARY):
-        requests[f"ordinary-{index}"] = [f"https://{DOMAIN}{path}"]
+    for index, path in enumerate(NOT_PUBLIC):
+        for scheme in ("https", "http"):
+            requests[f"internal-other-{scheme}-{index}"] = [f"{scheme}://{DOMAIN}{path}"]
+    for index, path in enumerate(PUBLIC):
+        requests[f"public-{index}"] = [f"https://{DOMAIN}{path}"]
     return requests
 
 
@@ -131,8 +163,8 @@ def test_internal_route_is_404_from_outside_and_never_reaches_the_backend(respon
     assert not result["reached_backend"], REQUESTS[probe]
 
 
-@pytest.mark.parametrize("probe", [p for p in REQUESTS if p.startswith("ordinary-")])
-def test_ordinary_paths_reach_the_backend(responses, probe):
+@pytest.mark.parametrize("probe", [p for p in REQUESTS if p.startswith("public-")])
+def test_public_paths_reach_the_backend(responses, probe):
     result = responses[probe]
     path = REQUESTS[probe][-1].removeprefix(f"https://{DOMAIN}")
     assert result["status"] == "200", (path, result)
@@ -160,6 +192,6 @@ def test_security_headers_on_the_404_too(host, pebble_root, https_ready):
 def test_responses_are_compressed(host, pebble_root, https_ready, encoding):
     headers = curl(
         host, pebble_root, "-o", "/dev/null", "-D", "-", "-H", f"Accept-Encoding: {encoding}",
-        f"https://{DOMAIN}/padded",
+        f"https://{DOMAIN}/forecast?padded",
     ).lower()  # fmt: skip
     assert f"content-encoding: {encoding}" in headers

@@ -1,6 +1,6 @@
 """The converged VPS itself: Caddy installed, enabled and running with the validated Caddyfile
-applied by a reload, the internal route still served on the loopback, the JSON access log; and
-the role's other renderings (HTTP-only, several internal paths) accepted by this caddy."""
+applied by a reload, the internal routes still served on the loopback, the JSON access log; and
+the role's other renderings (HTTP-only, other public paths) accepted by this caddy."""
 
 from __future__ import annotations
 
@@ -60,20 +60,21 @@ def test_config_was_applied_by_a_reload_not_a_restart(host):
     assert "forecast.test" in json.dumps(config["apps"]["http"])
 
 
-def test_internal_route_is_still_served_on_the_loopback(host):
-    assert host.check_output("curl -sS http://127.0.0.1:8080/update-forecast") == (
-        "backend saw: /update-forecast"
-    )
+@pytest.mark.parametrize("path", ["/update-forecast", "/metrics"])
+def test_internal_routes_are_still_served_on_the_loopback(host, path):
+    assert host.check_output("curl -sS http://127.0.0.1:8080%s", path) == f"backend saw: {path}"
 
 
 def test_access_log_is_json_and_written_by_caddy(host):
-    host.run_test("curl -sS -o /dev/null -H 'Host: forecast.test' http://127.0.0.1/log-probe")
+    for path in ("/forecast?log-probe", "/metrics?log-probe"):
+        host.run_test("curl -sS -o /dev/null -H 'Host: forecast.test' http://127.0.0.1%s", path)
     log = host.file(ACCESS_LOG)
     assert log.user == "caddy"
     entries = [json.loads(line) for line in log.content_string.splitlines()]
-    probe = [e for e in entries if e["request"]["uri"] == "/log-probe"]
-    assert probe and probe[-1]["status"] == 301
-    assert probe[-1]["request"]["host"] == "forecast.test"
+    status = {e["request"]["uri"]: e["status"] for e in entries}
+    assert status.get("/forecast?log-probe") == 301  # public: redirected to HTTPS
+    assert status.get("/metrics?log-probe") == 404  # not public: the 404 is logged too
+    assert all(e["request"]["host"] == "forecast.test" for e in entries if "log-probe" in str(e))
 
 
 def test_certificate_was_obtained_over_http_01(host):
@@ -94,11 +95,18 @@ def test_certificate_was_obtained_over_http_01(host):
         {"caddy_https": False},
         {"caddy_https": False, "caddy_domain": "203.0.113.7"},
         {"caddy_domain": "forecast.test", "caddy_acme_email": ""},
-        {"caddy_domain": "forecast.test", "caddy_internal_paths": ["/update-forecast", "/a/b_c"]},
+        {"caddy_domain": "forecast.test", "caddy_public_paths": ["/forecast", "/static/*"]},
         {"caddy_domain": "forecast.test", "caddy_acme_ca": ""},
         {"caddy_domain": "forecast.test", "caddy_acme_challenges": ["tls-alpn-01"]},
     ],
-    ids=["http-only", "http-only-with-ip", "no-email", "two-paths", "default-ca", "tls-alpn-only"],
+    ids=[
+        "http-only",
+        "http-only-with-ip",
+        "no-email",
+        "other-public-paths",
+        "default-ca",
+        "tls-alpn-only",
+    ],
 )
 def test_other_renderings_validate_with_this_caddy(host, overrides):
     text = render(**overrides)

@@ -5,6 +5,7 @@ no log on the VPS, in no image layer or history, and not in `docker inspect`."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ VAULT = REPO_ROOT / "inventory/local/group_vars/all/vault.yml"
 # its re-run, check mode: scripts/test.sh) write their output.
 ANSIBLE_LOG = REPO_ROOT / ".cache/site-ansible.log"
 SECRETS = yaml.safe_load(VAULT.read_text())
-LOG_DIRS = "/var/log /tmp /root /home /etc /srv"
+# Part of the command, not an argument: quoted as one it would name no directory.
+LOG_DIRS = "/var/log /tmp /root /home /etc /srv /opt /var/lib"
 
 
 @pytest.fixture(scope="module", params=sorted(SECRETS))
@@ -26,6 +28,15 @@ def secret(request) -> str:
     value = SECRETS[request.param]
     assert len(value) >= 16, "secrets must be distinctive for this test to mean anything"
     return value
+
+
+def count_in_output(host, command: str, secret: str) -> str:
+    """Lines of `command`'s output holding secret; fails if the command itself fails (a
+    failing docker would otherwise count 0, as grep -c of no input)."""
+    pipeline = f"{command} | {{ grep -caF -- {shlex.quote(secret)} || true; }}"
+    result = host.run("bash -o pipefail -c %s", pipeline)
+    assert result.rc == 0, f"{command}: {result.stderr}"
+    return result.stdout.strip()
 
 
 def test_ansible_output_holds_no_secret(secret):
@@ -37,35 +48,24 @@ def test_ansible_output_holds_no_secret(secret):
 
 
 def test_vps_logs_hold_no_secret(host, secret):
-    assert host.run("journalctl --no-pager -o cat | grep -cF -- %s", secret).stdout.strip() == "0"
-    found = host.run("grep -rlF --devices=skip -- %s %s", secret, LOG_DIRS).stdout.split()
+    assert count_in_output(host, "journalctl --no-pager -o cat", secret) == "0"
+    # grep: 0 found, 1 none found; 2 is an error (a tree not searched).
+    search = host.run(f"grep -rlF --devices=skip -- %s {LOG_DIRS}", secret)
+    assert search.rc in (0, 1), search.stderr
     # The one place the ENTSO-E key must be: the compose secret file the container reads.
-    assert set(found) <= {"/opt/swissenergy/src/service/secrets/entsoe_api_key"}
-    assert (
-        host.run("docker logs swissenergy-backend 2>&1 | grep -cF -- %s", secret).stdout.strip()
-        == "0"
-    )
+    assert set(search.stdout.split()) <= {"/opt/swissenergy/src/service/secrets/entsoe_api_key"}
+    assert count_in_output(host, "docker logs swissenergy-backend 2>&1", secret) == "0"
 
 
 def test_images_and_inspect_hold_no_secret(host, secret):
-    assert (
-        host.run("docker inspect swissenergy-backend | grep -cF -- %s", secret).stdout.strip()
-        == "0"
-    )
-    assert (
-        host.run(
-            "docker history --no-trunc swissenergy-backend:latest | grep -cF -- %s", secret
-        ).stdout.strip()
-        == "0"
-    )
+    assert count_in_output(host, "docker inspect swissenergy-backend", secret) == "0"
+    history = "docker history --no-trunc swissenergy-backend:latest"
+    assert count_in_output(host, history, secret) == "0"
     # docker save writes every layer uncompressed: a plain search covers every file in them.
-    assert (
-        host.run("docker save swissenergy-backend:latest | grep -caF -- %s", secret).stdout.strip()
-        == "0"
-    )
+    assert count_in_output(host, "docker save swissenergy-backend:latest", secret) == "0"
 
 
 def test_the_github_token_never_reaches_the_vps(host):
     token = SECRETS["vault_github_token"]
-    found = host.run("grep -rlF --devices=skip -- %s %s /opt /var/lib", token, LOG_DIRS)
-    assert found.stdout == ""
+    found = host.run(f"grep -rlF --devices=skip -- %s {LOG_DIRS}", token)
+    assert found.rc == 1, found.stdout + found.stderr  # 1: searched everything, found nothing

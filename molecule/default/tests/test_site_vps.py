@@ -41,19 +41,21 @@ def test_update_route_answers_on_loopback(host):
 def test_the_cron_command_updates_the_forecast(host):
     job = host.file(CRON_FILE).content_string.splitlines()[-1]
     _, before = get_json(host, "/runs/latest")
+    before_id = before.get("id") or 0  # a 404 body has no id: no run yet
     deadline = time.monotonic() + 300
-    # A run may be going on (the previous test started one): the job's 409 is fine, so wait
-    # until a run started by the job itself has finished.
+    # A run may be going on (the previous test started one): the job's 409 is fine, so run it
+    # again until a run newer than that one exists, then wait for that run to finish.
     while True:
         host.run_test(job.split(" root ", 1)[1])
         _, latest = get_json(host, "/runs/latest")
-        if latest.get("id") != before.get("id") or time.monotonic() > deadline:
+        if (latest.get("id") or 0) > before_id:
             break
+        assert time.monotonic() < deadline, f"no run newer than {before} started: {latest}"
         time.sleep(5)
     while latest.get("status") == "running" and time.monotonic() < deadline:
         time.sleep(5)
         _, latest = get_json(host, "/runs/latest")
-    assert latest.get("status") == "succeeded", latest
+    assert latest["id"] > before_id and latest.get("status") == "succeeded", (before, latest)
     status, forecast = get_json(host, "/forecast")
     assert status == 200 and forecast["points"]
 

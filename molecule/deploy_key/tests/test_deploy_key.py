@@ -279,7 +279,9 @@ def test_revocation_leaves_no_key_and_the_fetch_fails(host, git_server):
 
 def test_the_token_never_reached_the_vps(host):
     found = host.run(
-        "grep -rIl --exclude-dir=proc --exclude-dir=sys -e %s /home /root /opt /etc /tmp /var",
+        # Binary files too (no -I): a token in a database or a compiled file is a leak.
+        "grep -rlF --devices=skip --exclude-dir=proc --exclude-dir=sys -e %s"
+        " /home /root /opt /etc /tmp /var",
         TOKEN,
     )
     assert found.rc == 1, found.stdout  # 1: searched everything, found nothing

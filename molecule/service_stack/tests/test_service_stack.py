@@ -75,7 +75,13 @@ def changed_tasks(output: str) -> list[str]:
 
 def test_container_is_healthy_and_runs_as_non_root(host):
     wait_healthy(host)
-    assert host.run("docker inspect -f '{{.Config.User}}' swissenergy-backend").stdout.strip()
+    configured = host.check_output("docker inspect -f '{{.Config.User}}' swissenergy-backend")
+    assert configured.split(":")[0] not in ("", "root", "0"), configured
+    # What the process really runs as (a compose `user:` would override the image's USER).
+    uid = host.check_output(
+        "docker exec swissenergy-backend python -c 'import os; print(os.getuid())'"
+    )
+    assert uid.isdigit() and int(uid) != 0, uid
 
 
 def test_service_port_is_bound_to_loopback_only(host):
