@@ -9,7 +9,11 @@ import time
 
 import pytest
 import testinfra
+from local_settings import local_settings, service_url
 from outside_client import DOMAIN, INTERNAL_SPELLINGS
+
+SERVICE = service_url()
+SERVICE_PORT = local_settings()["swissenergy_service_port"]
 
 testinfra_hosts = ["swissenergy-local-pebble"]
 
@@ -18,10 +22,10 @@ testinfra_hosts = ["swissenergy-local-pebble"]
 def forecast_published() -> None:
     """A forecast exists: started on the VPS itself, where the update route is reachable."""
     vps = testinfra.get_host("docker://swissenergy-local-vps")
-    vps.run("curl -s http://127.0.0.1:8080/update-forecast")
+    vps.run(f"curl -s {SERVICE}/update-forecast")
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        runs = vps.run("curl -s http://127.0.0.1:8080/runs/latest").stdout
+        runs = vps.run(f"curl -s {SERVICE}/runs/latest").stdout
         if runs and json.loads(runs).get("status") in ("succeeded", "failed"):
             break
         time.sleep(5)
@@ -71,11 +75,11 @@ def internal_probes(host, pebble_root, https_ready, forecast_published) -> dict:
     """Every spelling of the internal route, over HTTPS and HTTP, sent once: (spelling, scheme)
     -> (status, body), plus the backend's newest run before and after. The backend keeps no
     access log; its record of the route is the update run each call of it starts."""
-    vps = testinfra.get_host("docker://site-vps")
+    vps = testinfra.get_host("docker://swissenergy-local-vps")
 
     def latest_run() -> dict:
         for _ in range(60):
-            run = json.loads(vps.check_output("curl -sSf http://127.0.0.1:8080/runs/latest"))
+            run = json.loads(vps.check_output(f"curl -sSf {SERVICE}/runs/latest"))
             # Cron starts a run at minute 15: keep its run out of the probes' window.
             minute = int(vps.check_output("date +%M"))
             if run["status"] != "running" and minute not in (14, 15):
@@ -122,7 +126,7 @@ def test_served_ports_answer(host, port):
     assert host.run("timeout 5 bash -c %s", f"exec 3<>/dev/tcp/{DOMAIN}/{port}").rc == 0
 
 
-@pytest.mark.parametrize("port", [8080, 2375, 8000])
+@pytest.mark.parametrize("port", [SERVICE_PORT, 2375, 8000])
 def test_other_ports_do_not_answer(host, port):
     # The firewall drops them: no answer at all, not even a refusal. curl's exit code 28 is a
     # connect timeout (7 would be a refused connection, 6 a name that does not resolve).

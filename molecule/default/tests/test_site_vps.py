@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import time
 
+from local_settings import service_url
+
+SERVICE = service_url()
+
 testinfra_hosts = ["swissenergy-local-vps"]
 
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
 
 
 def get_json(host, path: str) -> tuple[int, dict]:
-    out = host.check_output(
-        "curl -s -o /tmp/site-body -w '%%{http_code}' http://127.0.0.1:8080%s", path
-    )
+    out = host.check_output("curl -s -o /tmp/site-body -w '%%{http_code}' %s%s", SERVICE, path)
     body = host.file("/tmp/site-body").content_string
     try:
         return int(out), json.loads(body)

@@ -23,6 +23,14 @@ def local_settings() -> dict:
     return yaml.safe_load(SHARED_DEFAULTS.read_text()) | yaml.safe_load(SETTINGS_FILE.read_text())
 
 
+def service_url() -> str:
+    """The service's base URL on the VPS (loopback), as the roles derive it."""
+    settings = local_settings()
+    return (
+        f"http://{settings['swissenergy_service_address']}:{settings['swissenergy_service_port']}"
+    )
+
+
 def main(names: list[str]) -> int:
     settings = local_settings()
     missing = [name for name in names if name not in settings]
