@@ -4,6 +4,8 @@
 #         stand-ins (molecule/demo: Pebble as the ACME CA, fake ENTSO-E and GitHub APIs, an
 #         OpenSSH git server); run `ansible-playbook site.yml -i inventory/local`; print the URL.
 #   down  remove all of it.
+#   create  only the VPS container and the stand-ins, no site.yml (the venv must be active;
+#         scripts/bench-converge.sh converges and times it).
 # With ENTSOE_API_KEY in the environment the service fetches real data from ENTSO-E (needs
 # internet); without it, it serves simulated data from the local stand-in, and says so.
 set -euo pipefail
@@ -24,10 +26,8 @@ load_settings() {
   export DEMO_DOMAIN=$domain DEMO_HTTP_PORT=$http_port DEMO_HTTPS_PORT=$https_port
 }
 
-up() {
-  ./scripts/bootstrap-venv.sh
-  # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
-  source .venv/bin/activate
+# The VPS container and the stand-ins, with the images they run (the venv must be active).
+create() {
   load_settings
   ./scripts/docker-engine.sh
   ./scripts/build-images.sh trixie
@@ -37,6 +37,13 @@ up() {
   log "creating the local VPS container and the stand-ins"
   molecule create -s demo
   molecule prepare -s demo
+}
+
+up() {
+  ./scripts/bootstrap-venv.sh
+  # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
+  source .venv/bin/activate
+  create
 
   local extra=()
   if [[ -n "${ENTSOE_API_KEY:-}" ]]; then
@@ -120,6 +127,7 @@ down() {
 
 case "${1:-}" in
   up) up ;;
+  create) create ;;
   down) down ;;
-  *) die "usage: $0 up|down" ;;
+  *) die "usage: $0 up|create|down" ;;
 esac
