@@ -6,6 +6,8 @@
 # one `--tags caddy` run and one run that changes one value (the cron minute), and prints a
 # table: tasks, changed, wall time min/median/max, seconds per task, the 10 slowest tasks.
 # Each timed run starts with an empty fact cache, so fact gathering is part of the figure.
+# The fake GitHub API listens on DEMO_GITHUB_API_PORT (default 18091, not the demo's 18081,
+# which the molecule default scenario also publishes), so it runs beside that scenario.
 #
 #   scripts/bench-converge.sh [--runs N] [--keep] [--base DIR] [--connections "ssh docker"]
 #     --runs N        no-op runs per connection (default 3, or BENCH_RUNS)
@@ -25,6 +27,8 @@ runs="${BENCH_RUNS:-3}"
 keep=false
 connections=(ssh docker)
 checkouts=("$repo_root")
+# Every ansible-playbook run: the fake GitHub API where this run put it.
+api_vars=()
 labels=(this)
 
 parse_args() {
@@ -53,14 +57,19 @@ setup_venv() {
 
 # The VPS and the stand-ins, converged once. Removed at the end only if this run made them.
 create_vps() {
+  local published
   if docker container inspect "$vps" >/dev/null 2>&1; then
     log "${vps} exists: using it (and leaving it up)"
+    published="$(docker port demo-fake-github 8081/tcp)" || die "${vps} runs without demo-fake-github: make down, then run again"
+    export DEMO_GITHUB_API_PORT="${published##*:}"
   else
+    export DEMO_GITHUB_API_PORT="${DEMO_GITHUB_API_PORT:-18091}"
     [[ "$keep" == true ]] || at_exit ./scripts/demo.sh down
     ./scripts/demo.sh create
   fi
+  api_vars=(-e "deploy_key_github_api_url=http://127.0.0.1:${DEMO_GITHUB_API_PORT}")
   log "converging ${vps} once (site.yml, docker connection)"
-  ansible-playbook site.yml -i inventory/local >"${results}/converge.log" 2>&1 \
+  ansible-playbook site.yml -i inventory/local "${api_vars[@]}" >"${results}/converge.log" 2>&1 \
     || die "the first converge failed; see ${results}/converge.log"
 }
 
@@ -113,7 +122,7 @@ timed_run() {
   facts="$(mktemp -d "${bench_dir}/facts.XXXXXX")"
   start="$(date +%s.%N)"
   (cd "${checkouts[index]}" && ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_CALLBACKS_ENABLED='' \
-    ANSIBLE_CACHE_PLUGIN_CONNECTION="$facts" ansible-playbook site.yml -i "$inventory" "$@") \
+    ANSIBLE_CACHE_PLUGIN_CONNECTION="$facts" ansible-playbook site.yml -i "$inventory" "${api_vars[@]}" "$@") \
     >"${results}/${name}.json" 2>"${results}/${name}.err" \
     || { rm -rf -- "$facts"; die "run ${name} failed; see ${results}/${name}.json and .err"; }
   end="$(date +%s.%N)"
@@ -139,7 +148,7 @@ time_runs() {
     timed_run "${labels[i]}.${connections[0]}.cron-minute.1" "$i" "${connections[0]}" -e "cron_update_minute=$((minute + i))"
   done
   # Back to the inventory's minute, so a kept VPS is converged again.
-  ansible-playbook site.yml -i inventory/local --tags cron >/dev/null
+  ansible-playbook site.yml -i inventory/local "${api_vars[@]}" --tags cron >/dev/null
 }
 
 main() {

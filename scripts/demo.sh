@@ -20,10 +20,14 @@ hosts_marker="# swissenergy local demo (make down removes this line)"
 load_settings() {
   local settings
   settings=$(python molecule/shared/testlib/local_settings.py \
-    caddy_domain demo_http_port demo_https_port swissenergy_service_address swissenergy_service_port) \
-    || die "cannot read the demo's settings from inventory/local"
-  { read -r domain; read -r http_port; read -r https_port; read -r service_address; read -r service_port; } <<<"$settings"
+    caddy_domain demo_http_port demo_https_port swissenergy_service_address swissenergy_service_port \
+    deploy_key_github_api_url) || die "cannot read the demo's settings from inventory/local"
+  local github_api_url
+  { read -r domain; read -r http_port; read -r https_port; read -r service_address; read -r service_port
+    read -r github_api_url; } <<<"$settings"
   export DEMO_DOMAIN=$domain DEMO_HTTP_PORT=$http_port DEMO_HTTPS_PORT=$https_port
+  # The fake GitHub API's port (molecule/demo), unless the caller chose another one.
+  export DEMO_GITHUB_API_PORT="${DEMO_GITHUB_API_PORT:-${github_api_url##*:}}"
 }
 
 # The VPS container and the stand-ins, with the images they run (the venv must be active).
@@ -45,14 +49,14 @@ up() {
   source .venv/bin/activate
   create
 
-  local extra=()
+  local extra=(-e "deploy_key_github_api_url=http://127.0.0.1:${DEMO_GITHUB_API_PORT}")
   if [[ -n "${ENTSOE_API_KEY:-}" ]]; then
     # An extra-vars file (0600), not -e: command lines are visible to every user in ps. On
     # disk only for this run's playbook, however the run ends.
     at_exit rm -f -- "${state_dir}/entsoe.yml"
     (umask 077 && printf 'vault_entsoe_api_key: "%s"\nforecast_service_entsoe_base_url: %s\nforecast_service_environment: {}\n' \
       "$ENTSOE_API_KEY" "${ENTSOE_BASE_URL:-https://web-api.tp.entsoe.eu/api}" >"${state_dir}/entsoe.yml")
-    extra=(-e "@${state_dir}/entsoe.yml")
+    extra+=(-e "@${state_dir}/entsoe.yml")
     log "ENTSOE_API_KEY is set: the service fetches real data from ENTSO-E"
   else
     rm -f "${state_dir}/entsoe.yml"
