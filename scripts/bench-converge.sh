@@ -3,17 +3,20 @@
 # Converges the local demo VPS once (molecule/demo's containers, site.yml with inventory/local),
 # gives it an SSH login (a key made under .cache/bench, root's authorized_keys, the host key
 # pinned), then times RUNS no-op runs of site.yml over SSH and over the docker connection,
-# one `--tags caddy` run and one run that changes one value (the cron minute), and prints a
-# table: tasks, changed, wall time min/median/max, seconds per task, the 10 slowest tasks.
+# one `--tags caddy` run, one `--check` run and one run that changes one value (the cron
+# minute), and prints a table: tasks, changed, wall time min/median/max, seconds per task, and
+# the 10 slowest tasks.
 # Each timed run starts with an empty fact cache, so fact gathering is part of the figure.
 # The fake GitHub API listens on DEMO_GITHUB_API_PORT (default 18091, not the demo's 18081,
 # which the molecule default scenario also publishes), so it runs beside that scenario.
 #
-#   scripts/bench-converge.sh [--runs N] [--keep] [--base DIR] [--connections "ssh docker"]
+#   scripts/bench-converge.sh [--runs N] [--keep] [--base DIR] [--mitogen] [--connections "ssh docker"]
 #     --runs N        no-op runs per connection (default 3, or BENCH_RUNS)
 #     --keep          leave the VPS up at the end (default: make down, if this run created it)
 #     --base DIR      also time the checkout in DIR (e.g. a `git worktree add` of an older
 #                     commit) against the same VPS, run for run interleaved with this one
+#     --mitogen       also time this checkout with Mitogen for Ansible's strategy
+#                     (mitogen_linear; the mitogen package is pinned in requirements-dev.txt)
 #     --connections   the connections to time (default "ssh docker")
 # The results (JSON per run, the table) stay in .cache/bench/results.
 set -euo pipefail
@@ -27,6 +30,8 @@ runs="${BENCH_RUNS:-3}"
 keep=false
 connections=(ssh docker)
 checkouts=("$repo_root")
+# Per checkout: the strategy plugin directory to use (empty: Ansible's own linear strategy).
+strategies=("")
 # Every ansible-playbook run: the fake GitHub API where this run put it.
 api_vars=()
 labels=(this)
@@ -36,9 +41,10 @@ parse_args() {
     case "$1" in
       --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
       --keep) keep=true; shift ;;
-      --base) checkouts+=("$(cd "${2:?--base needs a directory}" && pwd)"); labels+=(base); shift 2 ;;
+      --base) checkouts+=("$(cd "${2:?--base needs a directory}" && pwd)"); labels+=(base); strategies+=(""); shift 2 ;;
+      --mitogen) checkouts+=("$repo_root"); labels+=(mitogen); strategies+=(mitogen); shift ;;
       --connections) read -ra connections <<<"${2:?--connections needs a list}"; shift 2 ;;
-      *) die "unknown argument '$1'; usage: $0 [--runs N] [--keep] [--base DIR] [--connections 'ssh docker']" ;;
+      *) die "unknown argument '$1'; usage: $0 [--runs N] [--keep] [--base DIR] [--mitogen] [--connections 'ssh docker']" ;;
     esac
   done
   [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs is '${runs}'; give a whole number of runs, 1 or more"
@@ -53,6 +59,13 @@ setup_venv() {
   [[ -x .venv/bin/ansible-playbook ]] || ./scripts/bootstrap-venv.sh
   # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
   source .venv/bin/activate
+  local i mitogen_plugins
+  for i in "${!strategies[@]}"; do
+    [[ "${strategies[i]}" == mitogen ]] || continue
+    mitogen_plugins="$(python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')" \
+      || die "--mitogen needs the mitogen package: pip install -r requirements-dev.txt"
+    strategies[i]="${mitogen_plugins}/plugins/strategy"
+  done
 }
 
 # The VPS and the stand-ins, converged once. Removed at the end only if this run made them.
@@ -119,9 +132,11 @@ timed_run() {
   else
     inventory="${checkouts[index]}/inventory/local"
   fi
+  local strategy=()
+  [[ -z "${strategies[index]}" ]] || strategy=(ANSIBLE_STRATEGY_PLUGINS="${strategies[index]}" ANSIBLE_STRATEGY=mitogen_linear)
   facts="$(mktemp -d "${bench_dir}/facts.XXXXXX")"
   start="$(date +%s.%N)"
-  (cd "${checkouts[index]}" && ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_CALLBACKS_ENABLED='' \
+  (cd "${checkouts[index]}" && env "${strategy[@]}" ANSIBLE_STDOUT_CALLBACK=ansible.posix.json \
     ANSIBLE_CACHE_PLUGIN_CONNECTION="$facts" ansible-playbook site.yml -i "$inventory" "${api_vars[@]}" "$@") \
     >"${results}/${name}.json" 2>"${results}/${name}.err" \
     || { rm -rf -- "$facts"; die "run ${name} failed; see ${results}/${name}.json and .err"; }
@@ -144,6 +159,7 @@ time_runs() {
   done
   for i in "${!checkouts[@]}"; do
     timed_run "${labels[i]}.${connections[0]}.caddy.1" "$i" "${connections[0]}" --tags caddy
+    timed_run "${labels[i]}.${connections[0]}.check.1" "$i" "${connections[0]}" --check
     # A new minute each time, so each run really changes the job.
     timed_run "${labels[i]}.${connections[0]}.cron-minute.1" "$i" "${connections[0]}" -e "cron_update_minute=$((minute + i))"
   done
