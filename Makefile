@@ -26,8 +26,9 @@ molecule:  ## Every molecule scenario against systemd containers (slow)
 bench:  ## Service benchmarks (tables, not gates)
 	./scripts/bench.sh
 
-bench-converge:  ## Time no-op re-runs of site.yml on the local VPS (SSH, docker); RUNS=N, KEEP=1
-	./scripts/bench-converge.sh --runs $(or $(RUNS),3) $(if $(KEEP),--keep) $(if $(BASE),--base $(BASE))
+bench-converge:  ## Time no-op re-runs of site.yml on the local VPS (RUNS=N KEEP=1 BASE=dir MITOGEN=1)
+	./scripts/bench-converge.sh --runs $(or $(RUNS),3) $(if $(KEEP),--keep) $(if $(BASE),--base $(BASE)) \
+	  $(if $(MITOGEN),--mitogen)
 
 docs:  ## Regenerate the role READMEs' variable tables from meta/argument_specs.yml
 	.venv/bin/python scripts/role_docs.py

@@ -160,6 +160,8 @@ time_runs() {
   for i in "${!checkouts[@]}"; do
     timed_run "${labels[i]}.${connections[0]}.caddy.1" "$i" "${connections[0]}" --tags caddy
     timed_run "${labels[i]}.${connections[0]}.check.1" "$i" "${connections[0]}" --check
+  done
+  for i in "${!checkouts[@]}"; do
     # A new minute each time, so each run really changes the job.
     timed_run "${labels[i]}.${connections[0]}.cron-minute.1" "$i" "${connections[0]}" -e "cron_update_minute=$((minute + i))"
   done

@@ -30,6 +30,9 @@ class RunSet:
 
 
 def seconds(duration: dict[str, str]) -> float:
+    # Tasks that run on no host (meta tasks, a when false for all) have no end.
+    if "end" not in duration:
+        return 0.0
     start, end = (datetime.fromisoformat(duration[key]) for key in ("start", "end"))
     return (end - start).total_seconds()
 
