@@ -1,6 +1,6 @@
 # Entry points. Each target installs what it needs on a fresh Debian/Ubuntu machine.
 # Every target has a one-line `## description`: `make help` (or plain `make`) lists them.
-.PHONY: help demo down test lint unit molecule bench docs
+.PHONY: help demo down test lint unit molecule bench bench-converge docs
 
 help:  ## List the targets with what they do
 	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -25,6 +25,10 @@ molecule:  ## Every molecule scenario against systemd containers (slow)
 
 bench:  ## Service benchmarks (tables, not gates)
 	./scripts/bench.sh
+
+bench-converge:  ## Time no-op re-runs of site.yml on the local VPS (RUNS=N KEEP=1 BASE=dir MITOGEN=1)
+	./scripts/bench-converge.sh --runs $(or $(RUNS),3) $(if $(KEEP),--keep) $(if $(BASE),--base $(BASE)) \
+	  $(if $(MITOGEN),--mitogen)
 
 docs:  ## Regenerate the role READMEs' variable tables from meta/argument_specs.yml
 	.venv/bin/python scripts/role_docs.py

@@ -5,6 +5,8 @@
 #         ENTSO-E and GitHub APIs, an OpenSSH git server); run
 #         `ansible-playbook site.yml -i inventory/local`; print the URL.
 #   down  remove all of it.
+#   create  only the VPS container and the stand-ins, no site.yml (the venv must be active;
+#         scripts/bench-converge.sh converges and times it).
 # With ENTSOE_API_KEY in the environment the service fetches real data from ENTSO-E (needs
 # internet); without it, it serves simulated data from the local stand-in, and says so.
 set -euo pipefail
@@ -14,10 +16,8 @@ cd "$repo_root"
 state_dir="${repo_root}/.cache/demo"
 hosts_marker="# swissenergy local demo (make down removes this line)"
 
-up() {
-  ./scripts/bootstrap-venv.sh
-  # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
-  source .venv/bin/activate
+# The VPS container and the stand-ins, with the images they run (the venv must be active).
+create() {
   export_demo_settings
   ./scripts/docker-engine.sh
   ./scripts/build-images.sh trixie
@@ -27,6 +27,13 @@ up() {
   log "creating the local VPS container and the stand-ins"
   molecule create -s default
   molecule prepare -s default
+}
+
+up() {
+  ./scripts/bootstrap-venv.sh
+  # shellcheck disable=SC1091  # .venv is made at run time: nothing to follow when linting
+  source .venv/bin/activate
+  create
 
   local extra=()
   if [[ -n "${ENTSOE_API_KEY:-}" ]]; then
@@ -35,7 +42,7 @@ up() {
     at_exit rm -f -- "${state_dir}/entsoe.yml"
     (umask 077 && printf 'vault_entsoe_api_key: "%s"\nforecast_service_entsoe_base_url: %s\nforecast_service_environment: {}\n' \
       "$ENTSOE_API_KEY" "${ENTSOE_BASE_URL:-https://web-api.tp.entsoe.eu/api}" >"${state_dir}/entsoe.yml")
-    extra=(-e "@${state_dir}/entsoe.yml")
+    extra+=(-e "@${state_dir}/entsoe.yml")
     log "ENTSOE_API_KEY is set: the service fetches real data from ENTSO-E"
   else
     rm -f "${state_dir}/entsoe.yml"
@@ -110,6 +117,7 @@ down() {
 
 case "${1:-}" in
   up) up ;;
+  create) create ;;
   down) down ;;
-  *) die "usage: $0 up|down" ;;
+  *) die "usage: $0 up|create|down" ;;
 esac
