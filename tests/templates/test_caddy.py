@@ -8,15 +8,17 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+
+# The renderer molecule/caddy uses too (its testlib, on the verifier's PYTHONPATH there).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "molecule" / "shared" / "testlib"))
+from caddy_render import render_caddyfile
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "caddy"
-CADDYFILE = "etc/caddy/Caddyfile.j2"
 
 PUBLIC = [
     "/",
@@ -32,17 +34,7 @@ PUBLIC = [
 
 
 def render(**overrides) -> str:
-    # The shared settings first (roles/swissenergy, the role's dependency), as a run has them;
-    # derived defaults are trusted templates, as Ansible's loader makes them in a run.
-    variables = {}
-    for defaults in (ROLE.parent / "swissenergy", ROLE):
-        for name, value in yaml.safe_load((defaults / "defaults" / "main.yml").read_text()).items():
-            variables[name] = trust_as_template(value) if isinstance(value, str) else value
-    variables |= yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
-    variables |= {"ansible_managed": "Ansible managed", "caddy_domain": "forecast.example.org"}
-    variables |= overrides
-    templar = Templar(loader=DataLoader(), variables=variables)
-    return templar.template(trust_as_template((ROLE / "templates" / CADDYFILE).read_text()))
+    return render_caddyfile(**({"caddy_domain": "forecast.example.org"} | overrides))
 
 
 def global_options(text: str) -> list[str]:

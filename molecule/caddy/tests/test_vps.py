@@ -7,27 +7,17 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from caddy_render import render_caddyfile
 
 testinfra_hosts = ["caddy-vps"]
 
-ROLE = Path(__file__).resolve().parents[3] / "roles" / "caddy"
 CADDYFILE = "/etc/caddy/Caddyfile"
 ACCESS_LOG = "/var/log/caddy/access.log"
 
 
-def render(**overrides) -> str:
-    variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    variables |= yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
-    variables |= {"ansible_managed": "Ansible managed"} | overrides
-    templar = Templar(loader=DataLoader(), variables=variables)
-    source = (ROLE / "templates" / "etc" / "caddy" / "Caddyfile.j2").read_text()
-    return templar.template(trust_as_template(source))
+render = render_caddyfile
 
 
 def test_caddy_is_installed_enabled_and_running(host):
