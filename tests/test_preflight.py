@@ -52,3 +52,20 @@ def test_acme_email_required_only_for_https(tmp_path):
     without_email = {k: v for k, v in COMPLETE.items() if k != "caddy_acme_email"}
     assert run_preflight(tmp_path, without_email).returncode != 0
     assert run_preflight(tmp_path, without_email | {"caddy_https": False}).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("stale", "replacement"),
+    [
+        ("forecast_service_source_dir", "swissenergy_checkout_dir"),
+        ("forecast_service_url", "swissenergy_service_address and swissenergy_service_port"),
+        ("caddy_internal_paths", "caddy_public_paths"),
+    ],
+)
+def test_a_setting_that_no_longer_exists_is_named_with_its_replacement(
+    tmp_path, stale, replacement
+):
+    run = run_preflight(tmp_path, COMPLETE | {stale: "/srv/somewhere"})
+    assert run.returncode != 0
+    output = " ".join(run.stdout.split())
+    assert f"no longer used: {stale} (set {replacement}" in output, run.stdout[-2000:]
