@@ -44,13 +44,7 @@ def test_empty_answer_means_everything_missing() -> None:
 def test_real_dpkg_query_output() -> None:
     # dpkg itself is always installed; the made-up name is unknown (dpkg-query exits 1).
     result = subprocess.run(
-        [
-            "dpkg-query",
-            "--show",
-            "--showformat=${db:Status-Status} ${Package}\n",
-            "dpkg",
-            "no-such-pkg-x",
-        ],
+        dpkg.dpkg_query(["dpkg", "no-such-pkg-x"]),
         capture_output=True,
         text=True,
         check=False,

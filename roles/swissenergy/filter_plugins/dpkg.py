@@ -2,7 +2,7 @@
 first (milliseconds) and run apt (seconds: it reads the whole package database) only when
 there is something for it to do:
 
-    argv: [dpkg-query, --show, '--showformat=${db:Status-Status} ${Package}\\n', PACKAGE...]
+    argv: "{{ PACKAGES | swissenergy_dpkg_query }}"
     when: PACKAGES | swissenergy_dpkg_missing(query.stdout) | length > 0
 
 dpkg-query prints nothing for a name it has never seen (and exits 1): such a name, a virtual
@@ -11,9 +11,16 @@ removal, swissenergy_dpkg_present lists what apt would remove."""
 
 from __future__ import annotations
 
+# "STATUS NAME" per package, the format the filters below read.
+QUERY = ["dpkg-query", "--show", "--showformat=${db:Status-Status} ${Package}\n"]
+
+
+def dpkg_query(packages: list[str]) -> list[str]:
+    """The one dpkg-query command line that asks about `packages`."""
+    return [*QUERY, *packages]
+
 
 def _installed(query_stdout: str) -> set[str]:
-    # The showformat gives "STATUS NAME" per line.
     pairs = (line.split() for line in query_stdout.splitlines())
     return {fields[1] for fields in pairs if len(fields) == 2 and fields[0] == "installed"}
 
@@ -35,6 +42,7 @@ def dpkg_present(wanted: list[str], query_stdout: str) -> list[str]:
 class FilterModule:
     def filters(self) -> dict:
         return {
+            "swissenergy_dpkg_query": dpkg_query,
             "swissenergy_dpkg_missing": dpkg_missing,
             "swissenergy_dpkg_present": dpkg_present,
         }
