@@ -1,6 +1,6 @@
-"""One source per shared value (roles/swissenergy): a port changed in an inventory moves
-compose's binding, Caddy's upstream, the cron job's URL and the firewall's loopback-only check
-together; the placeholder-secret rule is one rule that the service's start-up check agrees
+"""One source per shared value (roles/swissenergy): ports changed in an inventory move Caddy's
+internal site, the release slots' bindings and Caddy's first upstream, the cron job's URL and
+the firewall's loopback-only check together; the placeholder-secret rule is one rule that the service's start-up check agrees
 with. Runs the real ansible-playbook with inventory/local's settings, roles' defaults and
 templates, against localhost."""
 
@@ -17,11 +17,13 @@ from localhost_play import REPO_ROOT, ansible_playbook, write_inventory
 
 ROLES = REPO_ROOT / "roles"
 MOVED_PORT = 18123
+MOVED_SLOTS = {"blue": 18124, "green": 18125}
 
 # Every role's templates that carry a shared value, rendered by the play below.
 RENDER = {
     "compose.env": "forecast_service/templates/compose.env.j2",
     "Caddyfile": "caddy/templates/etc/caddy/Caddyfile.j2",
+    "upstream": "caddy/templates/etc/caddy/swissenergy-upstream.caddy.j2",
     "update-forecast": "cron/templates/usr/local/bin/swissenergy-update-forecast.j2",
 }
 
@@ -73,7 +75,8 @@ def render_with_inventory(tmp_path: Path, overrides: dict) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def moved(tmp_path_factory) -> dict[str, str]:
     return render_with_inventory(
-        tmp_path_factory.mktemp("moved"), {"swissenergy_service_port": MOVED_PORT}
+        tmp_path_factory.mktemp("moved"),
+        {"swissenergy_service_port": MOVED_PORT, "swissenergy_release_ports": MOVED_SLOTS},
     )
 
 
@@ -83,27 +86,36 @@ def env_file(text: str) -> dict[str, str]:
     )
 
 
-def test_compose_publishes_the_service_on_the_moved_port(moved):
+def test_compose_publishes_a_slot_on_its_moved_port(moved):
     settings = env_file(moved["compose.env"])
     assert settings["SERVICE_ADDRESS"] == "127.0.0.1"
-    assert settings["SERVICE_PORT"] == str(MOVED_PORT)
-    # compose.yaml takes the binding from those variables, and nothing else.
+    # compose.yaml takes the binding from SERVICE_ADDRESS and the slot's port (SLOT_PORT, which
+    # forecast_service sets from swissenergy_release_ports), and nothing else.
     compose = yaml.safe_load((REPO_ROOT / "service" / "compose.yaml").read_text())
     (ports,) = [service["ports"] for service in compose["services"].values()]
     assert len(ports) == 1
-    binding = ports[0]
-    for name, value in settings.items():
-        binding = binding.replace(f"${{{name}:?set {name} in compose.env}}", value)
-    assert binding == f"127.0.0.1:{MOVED_PORT}:80"
+    binding = ports[0].replace(
+        "${SERVICE_ADDRESS:?set SERVICE_ADDRESS in compose.env}", settings["SERVICE_ADDRESS"]
+    )
+    binding = binding.replace("${SLOT_PORT:?set SLOT_PORT (the slot's port)}", "18124")
+    assert binding == "127.0.0.1:18124:80"
+    slot_env = {
+        task["environment"]["SLOT_PORT"]
+        for task in yaml.safe_load((ROLES / "forecast_service/tasks/deploy.yml").read_text())
+        if "environment" in task
+    }
+    assert slot_env == {"{{ swissenergy_release_ports[__forecast_service_active.slot] }}"}
 
 
-def test_caddy_proxies_to_the_moved_port(moved):
-    # `reverse_proxy UPSTREAM` or `reverse_proxy UPSTREAM {` (a block of transport options).
+def test_caddy_serves_the_moved_port_and_proxies_to_the_first_moved_slot(moved):
+    internal = moved["Caddyfile"].split(f"http://:{MOVED_PORT} {{\n", 1)[1].split("\n}")[0]
+    assert internal.split() == ["bind", "127.0.0.1", "import", "upstream"]
+    assert moved["upstream"].splitlines()[-1] == "to 127.0.0.1:18124"
+    # `reverse_proxy {` with the active release imported: no address of its own.
     upstreams = [
         line.split()[1:] for line in moved["Caddyfile"].splitlines() if "reverse_proxy" in line
     ]
-    assert upstreams, moved["Caddyfile"]
-    assert all(u[0] == f"127.0.0.1:{MOVED_PORT}" and u[1:] in ([], ["{"]) for u in upstreams)
+    assert upstreams == [["{"]], moved["Caddyfile"]
 
 
 def test_cron_calls_the_moved_port(moved):
@@ -113,7 +125,7 @@ def test_cron_calls_the_moved_port(moved):
 
 def test_the_firewall_keeps_the_moved_port_on_loopback(moved):
     loopback_ports = json.loads(moved["loopback.json"])
-    assert loopback_ports == [MOVED_PORT]
+    assert loopback_ports == [MOVED_PORT, *MOVED_SLOTS.values()]
     exposure = _load(ROLES / "firewall" / "filter_plugins" / "firewall.py")
     problems = exposure.firewall_exposure_problems(
         f'LISTEN 0 5 0.0.0.0:{MOVED_PORT} 0.0.0.0:* users:(("docker-proxy",pid=9,fd=3))\n',
@@ -127,8 +139,9 @@ def test_the_firewall_keeps_the_moved_port_on_loopback(moved):
 
 def test_defaults_are_the_documented_ones(tmp_path):
     rendered = render_with_inventory(tmp_path, {})
-    assert env_file(rendered["compose.env"])["SERVICE_PORT"] == "8080"
-    assert json.loads(rendered["loopback.json"]) == [8080]
+    assert "http://:8080 {" in rendered["Caddyfile"]
+    assert rendered["upstream"].splitlines()[-1] == "to 127.0.0.1:8081"
+    assert json.loads(rendered["loopback.json"]) == [8080, 8081, 8082]
 
 
 def _load(path: Path):

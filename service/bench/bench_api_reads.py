@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,12 +31,6 @@ from typing import Any
 import caddy_front
 
 HOST = "127.0.0.1"  # loopback only
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def seed_forecast(data_dir: Path) -> None:
@@ -158,7 +151,7 @@ def through_caddy(
     args: argparse.Namespace, data: Path, port: int, pin: list[str], server_pid: int
 ) -> tuple[list[dict[str, Any]], int]:
     """The same levels through Caddy in front of the service: rows and access log lines."""
-    caddy_port = free_port()
+    caddy_port = caddy_front.free_port()
     upstream = f"{HOST}:{port}"
     caddyfile = (
         caddy_front.fill(args.caddyfile.read_text(), caddy_port, upstream, data)
@@ -189,7 +182,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     pin, pinned = pinning()
-    port = free_port()
+    port = caddy_front.free_port()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         seed_forecast(data)

@@ -9,6 +9,7 @@ import gzip
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 import time
 import urllib.request
@@ -18,11 +19,21 @@ ROLE = Path(__file__).resolve().parents[2] / "roles" / "caddy"
 HOST = "127.0.0.1"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
 def render_caddyfile(port: int, upstream: str, access_log: Path) -> str:
+    """The Caddyfile, with the file naming the active release (`upstream`) written beside the
+    access log, as forecast_service writes it on a host. The role's internal loopback site
+    gets a free port of its own."""
     import yaml
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar, trust_as_template
 
+    upstream_file = access_log.parent / "swissenergy-upstream.caddy"
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables |= yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
     variables |= {
@@ -30,10 +41,15 @@ def render_caddyfile(port: int, upstream: str, access_log: Path) -> str:
         "caddy_https": False,
         "caddy_upstream": upstream,
         "caddy_access_log": str(access_log),
+        "swissenergy_active_upstream_file": str(upstream_file),
+        "swissenergy_service_address": HOST,
+        "swissenergy_service_port": free_port(),
     }
-    template = (ROLE / "templates" / "etc" / "caddy" / "Caddyfile.j2").read_text()
     templar = Templar(loader=DataLoader(), variables=variables)
-    text = str(templar.template(trust_as_template(template)))
+    templates = ROLE / "templates" / "etc" / "caddy"
+    upstream_text = (templates / "swissenergy-upstream.caddy.j2").read_text()
+    upstream_file.write_text(str(templar.template(trust_as_template(upstream_text))))
+    text = str(templar.template(trust_as_template((templates / "Caddyfile.j2").read_text())))
     for old, new in (
         ("\n{\n", "\n{\n\tadmin off\n"),
         ("\n:80 {\n", f"\n:{port} {{\n\tbind {HOST}\n"),

@@ -62,6 +62,8 @@ def create_app(
     app.add_middleware(MetricsMiddleware, registry=registry)  # outermost: sees both
     app.include_router(api_runs.router(store, updater))
     app.include_router(api_data.router(store, cache, settings.zone, clock))
-    app.include_router(api_ops.router(store, registry, settings.zone, clock))
+    app.include_router(
+        api_ops.router(store, registry, settings.zone, clock, settings.swissenergy_release)
+    )
     api_docs.install(app)
     return app

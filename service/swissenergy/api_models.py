@@ -113,6 +113,7 @@ class Accuracy(_Closed):
 
 class Health(_Closed):
     status: Literal["ok"]
+    release: str
 
 
 class Ready(_Closed):

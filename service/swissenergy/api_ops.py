@@ -25,13 +25,21 @@ _PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:
 
 
 def router(
-    store: Store, registry: CollectorRegistry, tz: ZoneInfo, clock: Callable[[], float]
+    store: Store,
+    registry: CollectorRegistry,
+    tz: ZoneInfo,
+    clock: Callable[[], float],
+    release: str,
 ) -> APIRouter:
     r = APIRouter(tags=["operations"])
 
-    @r.get("/health", summary="Liveness: 200 while the process serves", response_model=Health)
+    @r.get(
+        "/health",
+        summary="Liveness: 200 while the process serves, with the release it runs",
+        response_model=Health,
+    )
     async def health() -> Response:
-        return json_response({"status": "ok"})
+        return json_response({"status": "ok", "release": release})
 
     @r.get(
         "/ready",

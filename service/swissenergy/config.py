@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     model_train_days: int = Field(default=365, ge=14, le=3650)
     model_seed: int = 42
 
+    # The source version the image was built from (the Dockerfile's RELEASE build argument):
+    # /health reports it, so a deploy can tell which release answers.
+    swissenergy_release: str = Field(default="unknown", max_length=80, pattern=r"^[A-Za-z0-9._-]+$")
+
     host: str = "0.0.0.0"
     port: int = Field(default=80, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -37,13 +37,19 @@ def run_update(client: TestClient) -> dict:
 
 
 def test_health_and_readiness(client: TestClient) -> None:
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json() == {"status": "ok", "release": "unknown"}
     r = client.get("/ready")
     assert r.status_code == 503 and "no forecast" in r.json()["reason"]
     assert client.get("/forecast").status_code == 404
     assert client.get("/runs/latest").status_code == 404
     run_update(client)
     assert client.get("/ready").status_code == 200
+
+
+def test_health_reports_the_release(tmp_path: Path, fake: FakeEntsoe) -> None:
+    settings = make_settings(tmp_path, fake.base_url, swissenergy_release="0123abcd4567")  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/health").json() == {"status": "ok", "release": "0123abcd4567"}
 
 
 def test_forecast_payload_and_cache(client: TestClient) -> None:

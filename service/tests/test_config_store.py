@@ -70,6 +70,16 @@ def test_plain_http_only_to_loopback_unless_allowed(monkeypatch: pytest.MonkeyPa
     )
 
 
+def test_release_comes_from_the_image_and_must_be_a_tag(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENTSOE_API_KEY", "k-1234567890")
+    assert load_settings().swissenergy_release == "unknown"
+    monkeypatch.setenv("SWISSENERGY_RELEASE", "3b153a1c0ffe-d41d8cd98f00")
+    assert load_settings().swissenergy_release == "3b153a1c0ffe-d41d8cd98f00"
+    monkeypatch.setenv("SWISSENERGY_RELEASE", "v1; rm -rf /")
+    with pytest.raises(ConfigError, match="SWISSENERGY_RELEASE"):
+        load_settings()
+
+
 def test_bad_values_are_reported_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENTSOE_API_KEY", "k-123456")
     monkeypatch.setenv("TIMEZONE", "Mars/Olympus")

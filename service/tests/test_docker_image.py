@@ -46,11 +46,13 @@ def sh(
 
 # Deliberately not the deployment's uid: the image must take its user's uid from the build.
 APP_UID = 12345
+RELEASE = "0123456789ab-pytest"
 
 
 def build(context: Path, tag: str, base: str) -> None:
     """BuildKit build (needed for the CA secret), with whichever client can do it."""
-    args = ["--build-arg", f"BASE_IMAGE={base}", "--build-arg", f"APP_UID={APP_UID}", "-t", tag]
+    args = ["--build-arg", f"BASE_IMAGE={base}", "--build-arg", f"APP_UID={APP_UID}"]
+    args += ["--build-arg", f"RELEASE={RELEASE}", "-t", tag]
     if CA.exists():
         args += ["--secret", f"id=ca,src={CA}"]
     env = {**os.environ, "DOCKER_BUILDKIT": "1"}
@@ -135,7 +137,10 @@ def test_service_image_builds_and_is_healthy(base_image: str) -> None:
     ).stdout.strip()
     try:
         port = published_port(cid, 80)
-        assert json.loads(wait_http(f"http://127.0.0.1:{port}/health")) == {"status": "ok"}
+        assert json.loads(wait_http(f"http://127.0.0.1:{port}/health")) == {
+            "status": "ok",
+            "release": RELEASE,
+        }
         # /docs' Swagger UI comes from the image's own venv (requirements.lock), not a CDN.
         docs = wait_http(f"http://127.0.0.1:{port}/docs").decode()
         bundle = re.search(r'src="(/docs/assets/[^"]+/swagger-ui-bundle\.js)"', docs)

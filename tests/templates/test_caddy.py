@@ -16,7 +16,7 @@ import yaml
 
 # The renderer molecule/caddy uses too (its testlib, on the verifier's PYTHONPATH there).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "molecule" / "shared" / "testlib"))
-from caddy_render import render_caddyfile
+from caddy_render import render_caddyfile, render_upstream_file
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "caddy"
 
@@ -54,11 +54,12 @@ def test_starts_with_the_managed_comment():
 
 
 def test_https_site_proxies_and_http_site_redirects_with_301():
-    text = render(caddy_upstream="127.0.0.1:9000")
+    text = render()
     https = site_block(text, "forecast.example.org")
     assert "import upstream" in https
     assert site_block(text, "(upstream)").splitlines() == [
-        "\treverse_proxy 127.0.0.1:9000 {",
+        "\treverse_proxy {",
+        "\t\timport /etc/caddy/swissenergy-upstream.caddy",
         "\t\ttransport http {",
         "\t\t\tkeepalive_idle_conns_per_host 128",
         "\t\t}",
@@ -113,11 +114,32 @@ def test_http_only_mode():
     assert "acme" not in text and "email" not in text
     site = site_block(text, ":80")
     assert "import upstream" in site
-    assert "reverse_proxy 127.0.0.1:8080 {" in site_block(text, "(upstream)")
+    assert "import /etc/caddy/swissenergy-upstream.caddy" in site_block(text, "(upstream)")
     assert "import public_only" in site and "import common" in site
     assert "redir" not in text
     assert "Strict-Transport-Security" not in text
     assert "forecast.example.org" not in text
+
+
+def test_the_active_release_file_names_the_upstream():
+    # Until a release switches it: the first slot of roles/swissenergy's release ports.
+    assert render_upstream_file().splitlines()[-1] == "to 127.0.0.1:8081"
+    moved = render_upstream_file(swissenergy_release_ports={"a": 9101, "b": 9102})
+    assert moved.splitlines()[-1] == "to 127.0.0.1:9101"
+    assert render_upstream_file(caddy_upstream="127.0.0.1:9000").splitlines()[-1] == (
+        "to 127.0.0.1:9000"
+    )
+    assert render_upstream_file().startswith("#\n# Ansible managed\n#\n")
+
+
+@pytest.mark.parametrize("https", [True, False], ids=["https", "http-only"])
+def test_internal_site_passes_every_route_on_loopback_only(https):
+    text = render(caddy_https=https)
+    internal = site_block(text, "http://:8080").splitlines()
+    # No allowlist here: the cron job and local callers need /update-forecast, /metrics, /ready.
+    assert internal == ["\tbind 127.0.0.1", "\timport upstream"]
+    moved = render(swissenergy_service_port=18123, swissenergy_service_address="::1")
+    assert site_block(moved, "http://:18123").splitlines()[0] == "\tbind ::1"
 
 
 def test_headers_compression_and_json_access_log_with_rotation():
@@ -209,7 +231,10 @@ def test_renderings_validate_with_caddy(tmp_path, overrides):
     # scripts/bootstrap-venv.sh puts Debian's caddy binary into .venv/bin.
     assert shutil.which("caddy"), "no caddy on PATH: run scripts/bootstrap-venv.sh"
     path = tmp_path / "Caddyfile"
-    path.write_text(render(caddy_access_log=str(tmp_path / "access.log"), **overrides))
+    upstream_file = tmp_path / "swissenergy-upstream.caddy"
+    upstream_file.write_text(render_upstream_file())
+    settings = {"swissenergy_active_upstream_file": str(upstream_file)} | overrides
+    path.write_text(render(caddy_access_log=str(tmp_path / "access.log"), **settings))
     result = subprocess.run(
         ["caddy", "validate", "--adapter", "caddyfile", "--config", str(path)],
         capture_output=True,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
-import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -66,12 +65,6 @@ NOT_PUBLIC = [
 PUBLIC_TARGETS = [p.replace("/*", "/swagger-ui.css") for p in PUBLIC] + ["/forecast?start=x"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 class Recorder(BaseHTTPRequestHandler):
     seen: ClassVar[list[str]] = []
 
@@ -94,7 +87,7 @@ def proxy(tmp_path_factory) -> Iterator[tuple[int, list[str]]]:
     handler = type("Handler", (Recorder,), {"seen": []})
     backend = ThreadingHTTPServer((HOST, 0), handler)
     threading.Thread(target=backend.serve_forever, daemon=True).start()
-    port = free_port()
+    port = caddy_front.free_port()
     upstream = f"{HOST}:{backend.server_address[1]}"
     text = caddy_front.render_caddyfile(port, upstream, workdir / "access.log")
     caddy = caddy_front.start(text, workdir, port, [], workdir / "caddy.out")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stand-in for the service on 127.0.0.1:8080: answers every request with the path it got and
+"""Stand-in for the service on 127.0.0.1:8081 (the first release slot): answers every request with the path it got and
 appends one JSON line per request to LOG, so the tests can tell which requests reached it."""
 
 import json
@@ -38,4 +38,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ThreadingHTTPServer(("127.0.0.1", 8080), Handler).serve_forever()
+    ThreadingHTTPServer(("127.0.0.1", 8081), Handler).serve_forever()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -52,7 +53,11 @@ def test_config_was_applied_by_a_reload_not_a_restart(host):
 
 @pytest.mark.parametrize("path", ["/update-forecast", "/metrics"])
 def test_internal_routes_are_still_served_on_the_loopback(host, path):
+    # Caddy's internal site (the stable address) passes every route to the active release.
     assert host.check_output("curl -sS http://127.0.0.1:8080%s", path) == f"backend saw: {path}"
+    listeners = host.check_output("ss -Hltnp")
+    assert re.search(r"127\.0\.0\.1:8080\s.*caddy", listeners), listeners
+    assert not re.search(r"(0\.0\.0\.0|\*|\[::\]):8080\s", listeners), listeners
 
 
 def test_access_log_is_json_and_written_by_caddy(host):

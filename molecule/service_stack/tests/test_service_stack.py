@@ -1,4 +1,5 @@
-"""The service stack on the VPS: engine, compose project, cron refresh, data persistence."""
+"""The service stack on the VPS: engine, the release in its slot behind Caddy's internal
+site, cron refresh, data persistence, a configuration change cut over to the other slot."""
 
 from __future__ import annotations
 
@@ -15,12 +16,29 @@ import yaml
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
 SETTINGS = yaml.safe_load((SCENARIO_DIR / "vars" / "scenario.yml").read_text())
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
-# As an operator runs compose by hand: the binding, volume and uid come from compose.env.
-COMPOSE = (
-    "docker compose -p swissenergy --project-directory /opt/swissenergy/src/service"
-    " --env-file /opt/swissenergy/src/service/compose.env"
-)
+STATE_FILE = "/var/lib/swissenergy-deploy/release.json"
 PORT = str(SETTINGS["swissenergy_service_port"])
+SLOTS = SETTINGS["swissenergy_release_ports"]
+
+
+def active(host) -> dict:
+    """The deploy state's active release: release, slot, config."""
+    return json.loads(host.file(STATE_FILE).content_string)["active"]
+
+
+def container(host) -> str:
+    return f"swissenergy-backend-{active(host)['slot']}"
+
+
+def compose(host) -> str:
+    """As an operator runs the active slot's compose project by hand (see compose.yaml)."""
+    now = active(host)
+    return (
+        f"SLOT={now['slot']} SLOT_PORT={SLOTS[now['slot']]} RELEASE={now['release']}"
+        f" docker compose -p swissenergy-{now['slot']}"
+        " --project-directory /opt/swissenergy/src/service"
+        " --env-file /opt/swissenergy/src/service/compose.env"
+    )
 
 
 def get_json(host, path: str) -> tuple[int, dict]:
@@ -36,7 +54,7 @@ def get_json(host, path: str) -> tuple[int, dict]:
 def wait_healthy(host, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = host.run("docker inspect -f '{{.State.Health.Status}}' swissenergy-backend")
+        state = host.run("docker inspect -f '{{.State.Health.Status}}' %s", container(host))
         if state.stdout.strip() == "healthy":
             return
         time.sleep(3)
@@ -75,22 +93,34 @@ def changed_tasks(output: str) -> list[str]:
 
 def test_container_is_healthy_and_runs_as_non_root(host):
     wait_healthy(host)
-    configured = host.check_output("docker inspect -f '{{.Config.User}}' swissenergy-backend")
+    configured = host.check_output("docker inspect -f '{{.Config.User}}' %s", container(host))
     assert configured.split(":")[0] not in ("", "root", "0"), configured
     # What the process really runs as (a compose `user:` would override the image's USER).
     uid = host.check_output(
-        "docker exec swissenergy-backend python -c 'import os; print(os.getuid())'"
+        "docker exec %s python -c 'import os; print(os.getuid())'", container(host)
     )
     assert uid.isdigit() and int(uid) != 0, uid
 
 
-def test_service_port_is_bound_to_loopback_only(host):
-    listeners = host.check_output("ss -Hltn")
-    bound = re.findall(rf"(\S+):{PORT}\s", listeners)
-    assert bound == ["127.0.0.1"], listeners
-    assert host.check_output("docker port swissenergy-backend 80/tcp") == f"127.0.0.1:{PORT}"
-    # Nothing is left on the default port: the binding really moved.
-    assert not re.findall(r":8080\s", listeners), listeners
+def test_service_ports_are_bound_to_loopback_only(host):
+    listeners = host.check_output("ss -Hltnp")
+    # The stable address is Caddy's internal site; the release listens on its slot's port.
+    assert re.findall(rf"(\S+):{PORT}\s.*caddy", listeners) == ["127.0.0.1"], listeners
+    slot_port = SLOTS[active(host)["slot"]]
+    assert re.findall(rf"(\S+):{slot_port}\s", listeners) == ["127.0.0.1"], listeners
+    assert host.check_output("docker port %s 80/tcp", container(host)) == f"127.0.0.1:{slot_port}"
+    # Nothing is left on the default ports: the bindings really moved.
+    assert not re.findall(r":808[012]\s", listeners), listeners
+
+
+def test_health_names_the_release_the_checkout_holds(host):
+    status, body = get_json(host, "/health")
+    assert status == 200
+    # The scenario's checkout is no git clone: the release is named by its content.
+    assert re.fullmatch(r"src-[0-9a-f]{12}", body["release"]), body
+    assert body["release"] == active(host)["release"]
+    images = host.check_output("docker image ls --format '{{.Tag}}' swissenergy-backend")
+    assert images.split() == [body["release"]]
 
 
 def test_key_is_a_private_secret_file_and_not_in_the_environment(host):
@@ -102,10 +132,10 @@ def test_key_is_a_private_secret_file_and_not_in_the_environment(host):
     secret = host.file("/opt/swissenergy/src/service/secrets/entsoe_api_key")
     assert secret.mode == 0o400
     assert secret.uid == SETTINGS["swissenergy_container_uid"]
-    container_uid = host.check_output("docker exec swissenergy-backend id -u")
+    container_uid = host.check_output("docker exec %s id -u", container(host))
     assert container_uid == str(SETTINGS["swissenergy_container_uid"])
     assert secret.content_string == key
-    assert key not in host.check_output("docker inspect swissenergy-backend")
+    assert key not in host.check_output("docker inspect %s", container(host))
 
 
 def test_daemon_json_rotates_logs(host):
@@ -113,7 +143,7 @@ def test_daemon_json_rotates_logs(host):
     assert daemon["log-driver"] == "json-file"
     assert daemon["log-opts"] == {"max-size": "10m", "max-file": "3"}
     log_config = host.check_output(
-        "docker inspect -f '{{json .HostConfig.LogConfig}}' swissenergy-backend"
+        "docker inspect -f '{{json .HostConfig.LogConfig}}' %s", container(host)
     )
     assert json.loads(log_config)["Type"] == "json-file"
 
@@ -150,8 +180,8 @@ def test_the_cron_command_produces_a_forecast(host):
 def test_data_survives_compose_down_and_up(host):
     status, before = get_json(host, "/forecast")
     assert status == 200, "needs the forecast made by the cron test"
-    host.run_test(f"{COMPOSE} down")
-    host.run_test(f"{COMPOSE} up -d")
+    host.run_test(f"{compose(host)} down")
+    host.run_test(f"{compose(host)} up -d")
     wait_healthy(host)
     status, after = get_json(host, "/forecast")
     assert status == 200
@@ -175,3 +205,26 @@ def test_schedule_change_changes_only_the_cron_entry(host):
         restore = run_converge()
         assert restore.returncode == 0, restore.stdout[-3000:]
     assert "15 * * * * root" in host.file(CRON_FILE).content_string
+
+
+def test_a_configuration_change_is_cut_over_to_the_other_slot(host):
+    before = active(host)
+    status, forecast = get_json(host, "/forecast")
+    assert status == 200, "needs the forecast made by the cron test"
+    try:
+        environment = {"ENTSOE_ALLOW_INSECURE_HTTP": "true", "HISTORY_START": "2024-01-01"}
+        environment |= {"LOG_LEVEL": "warning"}
+        run = run_converge("-e", json.dumps({"forecast_service_environment": environment}))
+        assert run.returncode == 0, run.stdout[-3000:]
+        after = active(host)
+        assert after["release"] == before["release"] and after["config"] != before["config"]
+        assert after["slot"] != before["slot"]
+        # The old slot's container is gone, the new one serves the same forecast.
+        names = host.check_output("docker ps -a --format '{{.Names}}'").split()
+        assert names == [f"swissenergy-backend-{after['slot']}"], names
+        assert get_json(host, "/forecast")[1]["id"] == forecast["id"]
+        assert "LOG_LEVEL=warning" in host.file("/opt/swissenergy/src/service/.env").content_string
+    finally:
+        restore = run_converge()
+        assert restore.returncode == 0, restore.stdout[-3000:]
+    assert active(host)["slot"] == before["slot"]
