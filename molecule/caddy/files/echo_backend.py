@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Stand-in for the service on 127.0.0.1:8081 (the first release slot): answers every request with the path it got and
-appends one JSON line per request to LOG, so the tests can tell which requests reached it."""
+"""Stand-in for the service on 127.0.0.1:8081 (the first release slot): answers every request
+with the path it got and appends one JSON line per request to LOG, so the tests can tell which
+requests reached it."""
 
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
