@@ -1,8 +1,8 @@
 """One source per shared value (roles/swissenergy): ports changed in an inventory move Caddy's
 internal site, the release slots' bindings and Caddy's first upstream, the cron job's URL and
 the firewall's loopback-only check together; the placeholder-secret rule is one rule that the
-service's start-up check agrees with. Runs the real ansible-playbook with inventory/local's settings, roles' defaults and
-templates, against localhost."""
+service's start-up check agrees with. Runs the real ansible-playbook with inventory/local's
+settings, roles' defaults and templates, against localhost."""
 
 from __future__ import annotations
 
