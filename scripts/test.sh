@@ -7,7 +7,8 @@
 #   molecule  the scenario of each part of the site, against systemd containers
 #   site      the whole site on the demo: check mode on the fresh VPS, make demo (the chart page
 #             checked over HTTPS), make demo again (no change), check mode (no change), the
-#             whole-site checks of molecule/default, make down (nothing left behind)
+#             whole-site checks of molecule/default, releases and rollback under load, make down
+#             (nothing left behind)
 # Pass stage names to run only some: scripts/test.sh lint unit
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -90,7 +91,8 @@ molecule_all() {
 # (site.yml; the printed URL must serve the chart with a forecast over HTTPS verified against
 # the local ACME CA's root), `make demo` again (site.yml must change nothing), `--check` on the
 # converged VPS (no change), the whole-site checks (molecule/default/tests, secret-leak test
-# included: every run logs to .cache/site-ansible.log with diffs on), and `make down`, which
+# included: every run logs to .cache/site-ansible.log with diffs on), the releases under load
+# (molecule/default/releases: a new release, a broken one, a rollback), and `make down`, which
 # must leave no container, network or /etc/hosts line behind.
 site() {
   local status=0 url="https://${DEMO_DOMAIN}:${DEMO_HTTPS_PORT}/" page run_log
@@ -110,6 +112,9 @@ site() {
     ansible-playbook site.yml -i inventory/local --check --diff | tee "$run_log" || status=1
     unchanged "$run_log" "check mode on the converged VPS" || status=1
     molecule verify -s default || status=1
+    log "releases under load: a new one, a broken one refused, a rollback, the deploy lock"
+    PYTHONPATH=molecule/shared/testlib pytest -p no:cacheprovider -s -v molecule/default/releases \
+      || status=1
   else
     status=1
   fi

@@ -95,6 +95,21 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
     assert s.conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_an_older_release_runs_on_a_newer_schema(tmp_path: Path) -> None:
+    """A rollback starts the release before on a database the newer one already migrated
+    (expand-only migrations): it must leave the schema as it is and keep working."""
+    newer = Store(tmp_path / "db.sqlite3")
+    newer.migrate()
+    with newer.conn():
+        newer.conn().execute("CREATE TABLE added_by_a_newer_release (x INTEGER)")
+        newer.conn().execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    newer.close()
+    older = Store(tmp_path / "db.sqlite3")
+    assert older.migrate() == len(MIGRATIONS) + 1
+    assert older.latest_forecast_id() is None
+    older.close()
+
+
 def test_failed_migration_leaves_the_old_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

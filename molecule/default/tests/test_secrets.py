@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from deploy_state import container, image
 
 testinfra_hosts = ["swissenergy-local-vps"]
 
@@ -54,15 +55,15 @@ def test_vps_logs_hold_no_secret(host, secret):
     assert search.rc in (0, 1), search.stderr
     # The one place the ENTSO-E key must be: the compose secret file the container reads.
     assert set(search.stdout.split()) <= {"/opt/swissenergy/src/service/secrets/entsoe_api_key"}
-    assert count_in_output(host, "docker logs swissenergy-backend 2>&1", secret) == "0"
+    assert count_in_output(host, f"docker logs {container(host)} 2>&1", secret) == "0"
 
 
 def test_images_and_inspect_hold_no_secret(host, secret):
-    assert count_in_output(host, "docker inspect swissenergy-backend", secret) == "0"
-    history = "docker history --no-trunc swissenergy-backend:latest"
+    assert count_in_output(host, f"docker inspect {container(host)}", secret) == "0"
+    history = f"docker history --no-trunc {image(host)}"
     assert count_in_output(host, history, secret) == "0"
     # docker save writes every layer uncompressed: a plain search covers every file in them.
-    assert count_in_output(host, "docker save swissenergy-backend:latest", secret) == "0"
+    assert count_in_output(host, f"docker save {image(host)}", secret) == "0"
 
 
 def test_the_github_token_never_reaches_the_vps(host):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from deploy_state import active, container
 from local_settings import service_url
 
 SERVICE = service_url()
@@ -30,9 +31,16 @@ def test_the_service_runs_from_the_deploy_key_checkout(host):
     assert "swissenergy/swissenergy.git" in origin
     labels = host.check_output(
         "docker inspect -f '{{ index .Config.Labels \"com.docker.compose.project.working_dir\" }}'"
-        " swissenergy-backend"
+        " %s",
+        container(host),
     )
     assert labels == f"{checkout}/service"
+    # The release is the checkout's last commit of the service, and /health says so.
+    commit = host.check_output(
+        "runuser -u deploy -- git -C %s log -1 --format=%%h --abbrev=12 -- service", checkout
+    )
+    assert active(host)["release"] == commit
+    assert get_json(host, "/health")[1]["release"] == commit
 
 
 def test_update_route_answers_on_loopback(host):

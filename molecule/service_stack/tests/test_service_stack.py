@@ -12,22 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from deploy_state import active, container
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
 SETTINGS = yaml.safe_load((SCENARIO_DIR / "vars" / "scenario.yml").read_text())
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
-STATE_FILE = "/var/lib/swissenergy-deploy/release.json"
 PORT = str(SETTINGS["swissenergy_service_port"])
 SLOTS = SETTINGS["swissenergy_release_ports"]
-
-
-def active(host) -> dict:
-    """The deploy state's active release: release, slot, config."""
-    return json.loads(host.file(STATE_FILE).content_string)["active"]
-
-
-def container(host) -> str:
-    return f"swissenergy-backend-{active(host)['slot']}"
 
 
 def compose(host) -> str:

@@ -1,0 +1,255 @@
+"""Releases on the demo VPS, from the outside client through Caddy over HTTPS, with a bounded
+request loop (20 requests/s, each on a new connection) running through every step:
+
+- a new version (a real change to the service's source, pushed to the git server) is
+  released with no failed request; the new release answers, the old container is gone;
+- a broken version (its /ready never passes) is refused: the play fails naming the release,
+  the check and its log, no request fails, the previous release keeps answering;
+- rollback.yml brings back the release before, with no failed request, and site.yml after it
+  does not roll forward again;
+- a second deploy while one holds the lock waits, then fails naming the holder;
+- the update job (cron's command) works after each step.
+
+The test command's `site` stage runs this after the whole-site checks, on the same VPS.
+Figures: requests sent and failed, the play's duration and the switch window (the time
+between the last answer from the old release and the first from the new one) per step."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from local_settings import REPO_ROOT, local_settings
+
+VPS, CLIENT, GIT = "swissenergy-local-vps", "swissenergy-local-pebble", "swissenergy-local-git"
+DOMAIN = local_settings()["caddy_domain"]
+INTERNAL = f"http://127.0.0.1:{local_settings()['swissenergy_service_port']}"
+LOAD_CLIENT = Path(__file__).with_name("load_client.py")
+CLIENT_ROOT, STOP = "/tmp/releases-pebble-root.pem", "/tmp/releases-load.stop"
+CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
+FIGURES: list[tuple[str, dict, float]] = []
+# A release that starts and answers /health but whose /ready never passes.
+BREAK_READY = """python3 - <<'PY'
+from pathlib import Path
+source = Path("service/swissenergy/api_ops.py")
+ready = 'return json_response({"status": "ready", "forecast_id": fid})'
+broken = 'return json_response({"status": "not ready", "reason": "broken on purpose"}, 503)'
+assert ready in source.read_text()
+source.write_text(source.read_text().replace(ready, broken))
+PY"""
+LOCK = "/run/lock/swissenergy-deploy"
+
+
+def sh(*cmd: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def on(container: str, script: str, check: bool = True) -> str:
+    return sh("docker", "exec", container, "bash", "-c", script, check=check).stdout.strip()
+
+
+def playbook(*args: str) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.monotonic()
+    run = subprocess.run(
+        ["ansible-playbook", *args, "-i", "inventory/local"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+        env=os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+    )
+    return run, time.monotonic() - started
+
+
+def health_release() -> str:
+    return json.loads(on(VPS, f"curl -sSf {INTERNAL}/health"))["release"]
+
+
+def backend_containers() -> list[str]:
+    names = on(VPS, "docker ps -a --format '{{.Names}}'").split()
+    return sorted(name for name in names if name.startswith("swissenergy-backend"))
+
+
+def push_change(edit: str, message: str) -> str:
+    """Commit `edit` (a shell command in the git server's work tree) and push it to the
+    repository deploy_key clones; the release it makes (the service's last commit)."""
+    on(
+        GIT,
+        f"""set -euo pipefail
+        cd /srv/site-src
+        {edit}
+        git add -A
+        git -c user.name=release-test -c user.email=release-test@example.invalid \\
+          commit --quiet -m {json.dumps(message)}
+        git push --quiet origin HEAD:main
+        chown -R git: "$(git config --get remote.origin.url)"
+        """,
+    )
+    return on(GIT, "cd /srv/site-src && git log -1 --format=%h --abbrev=12 -- service")
+
+
+@contextmanager
+def load() -> Iterator[dict]:
+    """The request loop in the client container while the block runs; its summary after."""
+    on(CLIENT, f"rm -f {STOP}")
+    url, rate, max_seconds = f"https://{DOMAIN}/", "20", "900"
+    client = subprocess.Popen(
+        ["docker", "exec", "-i", CLIENT, "python3", "-", url, CLIENT_ROOT, rate, max_seconds, STOP],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    client.stdin.write(LOAD_CLIENT.read_text())
+    client.stdin.close()
+    summary: dict = {}
+    try:
+        time.sleep(2)  # requests before the step, too
+        yield summary
+        time.sleep(2)
+    finally:
+        on(CLIENT, f"touch {STOP}")
+        out, err = client.communicate(timeout=60)
+        summary |= json.loads(out) if out.strip() else {"error": err}
+
+
+def switch_window(summary: dict, old: str, new: str) -> float:
+    """Seconds between the last answer from `old` and the first from `new` (negative: both
+    answered for a while, as Caddy's graceful reload lets them)."""
+    return round(summary["releases"][new][0] - summary["releases"][old][1], 2)
+
+
+def assert_no_failed_request(summary: dict) -> None:
+    assert "error" not in summary, summary
+    assert summary["sent"] >= 40, summary
+    assert summary["failed"] == 0 and summary["errors"] == 0, summary["problems"]
+
+
+def assert_update_job_works() -> None:
+    """Cron's own command line, then the run it started must succeed."""
+    job = on(VPS, f"tail -n 1 {CRON_FILE}").split(" root ", 1)[1]
+    on(VPS, job)
+    log_line = on(VPS, "tail -n 1 /var/log/swissenergy/update-forecast.log")
+    assert re.search(r"http_status=(202|409)$", log_line), log_line
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        run = json.loads(on(VPS, f"curl -sS {INTERNAL}/runs/latest"))
+        if run["status"] != "running":
+            assert run["status"] == "succeeded", run
+            return
+        time.sleep(3)
+    pytest.fail("the update started by cron's command did not finish in 300 s")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures() -> Iterator[None]:
+    on(
+        CLIENT,
+        "curl -sSf --cacert /etc/pebble/listener-ca.pem -o "
+        f"{CLIENT_ROOT} https://pebble.test:15000/roots/0",
+    )
+    yield
+    print("\n| step | requests sent | failed | connection errors | play (s) | switch window (s) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for step, summary, seconds in FIGURES:
+        window = summary.get("window", "-")
+        print(
+            f"| {step} | {summary['sent']} | {summary['failed']} | {summary['errors']} "
+            f"| {seconds:.1f} | {window} |"
+        )
+
+
+@pytest.fixture(scope="module")
+def releases() -> dict[str, str]:
+    """The releases the steps make, by name."""
+    return {"first": health_release()}
+
+
+def test_a_new_release_goes_live_with_no_failed_request(releases):
+    releases["second"] = push_change(
+        "echo '# release test: a second release' >> service/swissenergy/__init__.py",
+        "A second release",
+    )
+    assert releases["second"] != releases["first"]
+    with load() as summary:
+        run, seconds = playbook("site.yml", "--tags", "deploy_key,forecast_service")
+    assert run.returncode == 0, run.stdout[-4000:]
+    summary["window"] = switch_window(summary, releases["first"], releases["second"])
+    FIGURES.append(("release", summary, seconds))
+    assert_no_failed_request(summary)
+    assert health_release() == releases["second"]
+    assert len(backend_containers()) == 1, backend_containers()
+    assert_update_job_works()
+
+
+def test_a_release_that_never_gets_ready_is_refused_and_the_last_one_keeps_serving(releases):
+    releases["broken"] = push_change(
+        BREAK_READY,
+        "A release whose /ready never passes",
+    )
+    with load() as summary:
+        run, seconds = playbook(
+            "site.yml",
+            "--tags",
+            "deploy_key,forecast_service",
+            "-e",
+            "forecast_service_health_timeout=20",
+        )
+    FIGURES.append(("broken release (refused)", summary, seconds))
+    assert run.returncode != 0, run.stdout[-4000:]
+    assert f"Release {releases['broken']} (slot " in run.stdout, run.stdout[-4000:]
+    assert "Health gate: /ready" in run.stdout, run.stdout[-4000:]
+    assert f"Release {releases['second']} keeps serving." in run.stdout
+    assert "Last lines of its log:" in run.stdout and "uvicorn" in run.stdout.lower()
+    assert_no_failed_request(summary)
+    assert set(summary["releases"]) == {releases["second"]}, summary["releases"]
+    assert health_release() == releases["second"]
+    assert len(backend_containers()) == 1, backend_containers()
+    assert on(VPS, f"test -e {LOCK} && echo held || echo free") == "free"
+    assert_update_job_works()
+
+
+def test_rollback_brings_back_the_release_before(releases):
+    with load() as summary:
+        run, seconds = playbook("playbooks/rollback.yml")
+    assert run.returncode == 0, run.stdout[-4000:]
+    summary["window"] = switch_window(summary, releases["second"], releases["first"])
+    FIGURES.append(("rollback", summary, seconds))
+    assert_no_failed_request(summary)
+    assert health_release() == releases["first"]
+    assert len(backend_containers()) == 1, backend_containers()
+    # From the kept image: nothing was built.
+    assert "Building" not in run.stdout
+    assert_update_job_works()
+
+
+def test_site_yml_does_not_roll_forward_after_a_rollback(releases):
+    run, _ = playbook("site.yml", "--tags", "forecast_service")
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert re.search(r"swissenergy-local-vps\s+: ok=\d+\s+changed=0\s", run.stdout), run.stdout[
+        -3000:
+    ]
+    assert "rolled back" in run.stdout
+    assert health_release() == releases["first"]
+
+
+def test_a_second_deploy_waits_for_the_lock_then_names_its_holder(releases):
+    on(VPS, f"mkdir {LOCK} && echo 'release-test holder' > {LOCK}/owner")
+    try:
+        run, seconds = playbook(
+            "playbooks/rollback.yml", "-e", "forecast_service_deploy_lock_timeout=10"
+        )
+    finally:
+        on(VPS, f"rm -rf {LOCK}")
+    assert run.returncode != 0
+    assert "release-test holder" in run.stdout and "did not" in run.stdout, run.stdout[-3000:]
+    assert seconds >= 10
+    assert health_release() == releases["first"]
