@@ -33,6 +33,7 @@ DOMAIN = local_settings()["caddy_domain"]
 INTERNAL = f"http://127.0.0.1:{local_settings()['swissenergy_service_port']}"
 LOAD_CLIENT = Path(__file__).with_name("load_client.py")
 CLIENT_ROOT, STOP = "/tmp/releases-pebble-root.pem", "/tmp/releases-load.stop"
+CLIENT_SCRIPT = "/tmp/releases-load-client.py"
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
 FIGURES: list[tuple[str, dict, float]] = []
 # A release that starts and answers /health but whose /ready never passes.
@@ -100,16 +101,14 @@ def push_change(edit: str, message: str) -> str:
 def load() -> Iterator[dict]:
     """The request loop in the client container while the block runs; its summary after."""
     on(CLIENT, f"rm -f {STOP}")
-    url, rate, max_seconds = f"https://{DOMAIN}/", "20", "900"
+    sh("docker", "cp", str(LOAD_CLIENT), f"{CLIENT}:{CLIENT_SCRIPT}")
+    arguments = [f"https://{DOMAIN}/", CLIENT_ROOT, "20", "900", STOP]  # rate, most seconds
     client = subprocess.Popen(
-        ["docker", "exec", "-i", CLIENT, "python3", "-", url, CLIENT_ROOT, rate, max_seconds, STOP],
-        stdin=subprocess.PIPE,
+        ["docker", "exec", CLIENT, "python3", CLIENT_SCRIPT, *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    client.stdin.write(LOAD_CLIENT.read_text())
-    client.stdin.close()
     summary: dict = {}
     try:
         time.sleep(2)  # requests before the step, too
