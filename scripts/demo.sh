@@ -74,8 +74,8 @@ The certificate chains to Pebble's root, saved in ${state_dir}/pebble-root.pem
 $([[ -z "${ENTSOE_API_KEY:-}" ]] && echo "The data is SIMULATED (no ENTSOE_API_KEY was set).")
 The cron job updates the forecast every hour at minute 15; to update now:
     docker exec swissenergy-local-vps /usr/local/bin/swissenergy-update-forecast
-Each change to the service pushed to the local git server is released by make demo (blue/green,
-health-gated); make rollback goes back to the release before.
+The release running is in https://${DEMO_DOMAIN}:${DEMO_HTTPS_PORT}/health; a changed checkout
+is released blue/green behind a health gate, and make rollback goes back to the release before.
 Remove everything with: make down
 MSG
 }
