@@ -51,3 +51,19 @@ def test_real_dpkg_query_output() -> None:
     )
     assert result.returncode == 1
     assert dpkg.dpkg_missing(["dpkg", "no-such-pkg-x"], result.stdout) == ["no-such-pkg-x"]
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg-query (Debian/Ubuntu)")
+def test_shell_line_runs_the_same_query() -> None:
+    # The raw tasks hand this line to a shell: it must reach dpkg-query as the same argv,
+    # format string ($, space, newline) intact, and answer line for line as the argv does.
+    packages = ["dpkg", "no-such-pkg-x"]
+    by_argv = subprocess.run(dpkg.dpkg_query(packages), capture_output=True, text=True, check=False)
+    by_shell = subprocess.run(
+        ["/bin/sh", "-c", dpkg.dpkg_query_line(packages)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (by_shell.returncode, by_shell.stdout) == (by_argv.returncode, by_argv.stdout)
+    assert dpkg.dpkg_missing(packages, by_shell.stdout) == ["no-such-pkg-x"]
