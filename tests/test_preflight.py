@@ -69,3 +69,15 @@ def test_a_setting_that_no_longer_exists_is_named_with_its_replacement(
     assert run.returncode != 0
     output = " ".join(run.stdout.split())
     assert f"no longer used: {stale} (set {replacement}" in output, run.stdout[-2000:]
+
+
+@pytest.mark.parametrize("setting", ["backup_repository", "backup_sftp_host"])
+def test_backups_configured_need_their_password(tmp_path, setting):
+    configured = COMPLETE | {setting: "sftp:backup@backup.example:/srv/restic"}
+    run = run_preflight(tmp_path, configured | {"backup_password": "CHANGE-ME"})
+    assert run.returncode != 0
+    assert "but backup_password is empty or a placeholder" in " ".join(run.stdout.split())
+    password = "restic-password-do-not-print"
+    run = run_preflight(tmp_path, configured | {"backup_password": password})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert password not in run.stdout + run.stderr

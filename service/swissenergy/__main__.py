@@ -1,19 +1,46 @@
-"""Command line: `python -m swissenergy [serve|update|migrate]` (default: serve)."""
+"""Command line: `python -m swissenergy [serve|update|migrate|backup DEST]` (default: serve)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import sys
+from pathlib import Path
 
 from swissenergy.config import ConfigError, load_settings
 
 
+def _backup(dest: Path | None) -> int:
+    """Needs only DATA_DIR, not the ENTSO-E key: it runs in a one-off container beside the
+    service, and never migrates or creates the database it copies."""
+    from swissenergy.backup import BackupError, backup
+    from swissenergy.config import DB_FILENAME, Settings
+
+    if dest is None:
+        print("swissenergy backup: name the file to write (backup DEST)", file=sys.stderr)
+        return 2
+    data_dir = Path(os.environ.get("DATA_DIR") or Settings.model_fields["data_dir"].default)
+    try:
+        r = backup(data_dir / DB_FILENAME, dest)
+    except BackupError as exc:
+        print(f"swissenergy backup: {exc}", file=sys.stderr)
+        return 1
+    rows = " ".join(f"{k}={v}" for k, v in r.tables.items())
+    print(f"backup {r.dest}: {r.size_bytes} bytes, schema {r.schema_version}, integrity ok, {rows}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="swissenergy", description=__doc__)
-    p.add_argument("command", nargs="?", default="serve", choices=["serve", "update", "migrate"])
+    p.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "update", "migrate", "backup"]
+    )
+    p.add_argument("dest", nargs="?", type=Path, help="backup: the file to write")
     args = p.parse_args(argv)
+    if args.command == "backup":
+        return _backup(args.dest)
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -56,6 +56,8 @@ def _is_loopback(host: str) -> bool:
 # Reading the key from a file keeps it out of the container's environment, which
 # `docker inspect` and /proc/<pid>/environ show to anyone on the host with Docker access.
 SECRETS_DIR = Path("/run/secrets")
+# The database file in DATA_DIR (the backup command finds it without the rest of the settings).
+DB_FILENAME = "swissenergy.sqlite3"
 
 
 class Settings(BaseSettings):
@@ -155,7 +157,7 @@ class Settings(BaseSettings):
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "swissenergy.sqlite3"
+        return self.data_dir / DB_FILENAME
 
     @property
     def lock_path(self) -> Path:

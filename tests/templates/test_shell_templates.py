@@ -24,6 +24,13 @@ VARIATIONS: dict[str, list[dict[str, str]]] = {
             "cron_ping_failure_url": "https://hc.example/ping/fail",
         }
     ],
+    "backup": [
+        {
+            "backup_sftp_host": "backup.example",
+            "backup_ping_success_url": "https://hc.example/ping/ok",
+            "backup_ping_failure_url": "https://hc.example/ping/fail",
+        }
+    ],
 }
 
 
@@ -38,8 +45,12 @@ def shell_templates() -> list[Path]:
 def render(template: Path, overrides: dict[str, str]) -> str:
     role = template.relative_to(ROLES).parts[0]
     variables: dict = {"ansible_managed": "Ansible managed"}
-    for part in ("defaults", "vars"):
-        file = ROLES / role / part / "main.yml"
+    # The shared settings first: every role depends on roles/swissenergy.
+    for file in (
+        ROLES / "swissenergy" / "defaults" / "main.yml",
+        ROLES / role / "defaults" / "main.yml",
+        ROLES / role / "vars" / "main.yml",
+    ):
         if file.exists():
             variables |= yaml.safe_load(file.read_text()) or {}
     templar = Templar(loader=DataLoader(), variables=variables | overrides)
