@@ -46,6 +46,8 @@ assert ready in source.read_text()
 source.write_text(source.read_text().replace(ready, broken))
 PY"""
 LOCK = "/run/lock/swissenergy-deploy"
+# What an operator runs to release a new checkout: update it, then release it.
+DEPLOY_TAGS = "deploy_key,forecast_service"
 
 
 def sh(*cmd: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
@@ -158,6 +160,19 @@ def assert_update_job_works() -> None:
     pytest.fail("the update started by cron's command did not finish in 300 s")
 
 
+def cut_over(step: str, old: str, new: str, *playbook_args: str) -> None:
+    """Run the play under load: it must succeed, put `new` live in place of `old` with no
+    failed request, and leave one release container; the step's figures are kept."""
+    with load() as summary:
+        run, seconds = playbook(*playbook_args)
+    assert run.returncode == 0, run.stdout[-4000:]
+    summary["window"] = switch_window(summary, old, new)
+    FIGURES.append((step, summary, seconds))
+    assert_no_failed_request(summary)
+    assert health_release() == new
+    assert len(backend_containers()) == 1, backend_containers()
+
+
 @pytest.fixture(scope="module", autouse=True)
 def figures() -> Iterator[None]:
     on(
@@ -186,14 +201,7 @@ def test_a_new_release_goes_live_with_no_failed_request(releases):
         "A second release",
     )
     assert releases["second"] != releases["first"]
-    with load() as summary:
-        run, seconds = playbook("site.yml", "--tags", "deploy_key,forecast_service")
-    assert run.returncode == 0, run.stdout[-4000:]
-    summary["window"] = switch_window(summary, releases["first"], releases["second"])
-    FIGURES.append(("release", summary, seconds))
-    assert_no_failed_request(summary)
-    assert health_release() == releases["second"]
-    assert len(backend_containers()) == 1, backend_containers()
+    cut_over("release", releases["first"], releases["second"], "site.yml", "--tags", DEPLOY_TAGS)
     assert_update_job_works()
 
 
@@ -206,7 +214,7 @@ def test_a_release_that_never_gets_ready_is_refused_and_the_last_one_keeps_servi
         run, seconds = playbook(
             "site.yml",
             "--tags",
-            "deploy_key,forecast_service",
+            DEPLOY_TAGS,
             "-e",
             "forecast_service_health_timeout=20",
         )
@@ -228,14 +236,7 @@ def test_a_release_that_never_gets_ready_is_refused_and_the_last_one_keeps_servi
 def test_rollback_brings_back_the_release_before(releases):
     kept_image = f"docker image inspect -f '{{{{.Id}}}}' swissenergy-backend:{releases['first']}"
     image_before = on(VPS, kept_image)
-    with load() as summary:
-        run, seconds = playbook("playbooks/rollback.yml")
-    assert run.returncode == 0, run.stdout[-4000:]
-    summary["window"] = switch_window(summary, releases["second"], releases["first"])
-    FIGURES.append(("rollback", summary, seconds))
-    assert_no_failed_request(summary)
-    assert health_release() == releases["first"]
-    assert len(backend_containers()) == 1, backend_containers()
+    cut_over("rollback", releases["second"], releases["first"], "playbooks/rollback.yml")
     # From the kept image: nothing was built.
     assert on(VPS, kept_image) == image_before
     assert_update_job_works()
