@@ -199,10 +199,10 @@ deleted_keys:
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.github_api import GitHubError  # noqa: E402
+from ansible.module_utils.github_api import GitHubError, warn_moved  # noqa: E402
 from ansible.module_utils.github_deploy_keys import (  # noqa: E402
     InvalidKeyError,
-    deploy_keys_from_params,
+    deploy_keys_for,
     fingerprint,
     normalize_key,
     plan_absent,
@@ -300,9 +300,11 @@ def main():
         supports_check_mode=True,
     )
     try:
-        result = run(module, deploy_keys_from_params(module.params))
+        api = deploy_keys_for(module)
+        result = run(module, api)
     except GitHubError as error:
         module.fail_json(msg=str(error), status=error.status)
+    warn_moved(module, api.client)
     module.exit_json(**result)
 
 

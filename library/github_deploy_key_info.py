@@ -97,9 +97,9 @@ keys:
 
 # Imports follow the documentation, as in every Ansible module (hence the noqa: E402).
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.github_api import GitHubError  # noqa: E402
+from ansible.module_utils.github_api import GitHubError, warn_moved  # noqa: E402
 from ansible.module_utils.github_deploy_keys import (  # noqa: E402
-    deploy_keys_from_params,
+    deploy_keys_for,
     repository_argument_spec,
 )
 
@@ -107,9 +107,11 @@ from ansible.module_utils.github_deploy_keys import (  # noqa: E402
 def main():
     module = AnsibleModule(argument_spec=repository_argument_spec(), supports_check_mode=True)
     try:
-        keys = deploy_keys_from_params(module.params).list()
+        api = deploy_keys_for(module)
+        keys = api.list()
     except GitHubError as error:
         module.fail_json(msg=str(error), status=error.status)
+    warn_moved(module, api.client)
     module.exit_json(changed=False, keys=keys)
 
 

@@ -9,10 +9,14 @@ What it does for its callers:
 - sends the headers GitHub expects (``Accept``, ``X-GitHub-Api-Version``, a Bearer token and
   a ``User-Agent``) to a configurable base URL (``https://HOST/api/v3`` on GitHub Enterprise);
 - follows ``Link: <...>; rel="next"`` pagination, never to another host than the base URL's;
+- follows redirects (a renamed or transferred repository) only within the API's origin, so
+  the token never goes elsewhere (module_utils/github_redirects.py);
 - retries a bounded number of times: server errors (5xx) and network errors with capped
   exponential backoff, secondary rate limits after ``retry-after`` seconds, the primary rate
   limit until ``x-ratelimit-reset`` when that is near; otherwise it fails saying when it resets;
-- turns error answers into messages that say what to do. The token never appears in them.
+- turns error answers into messages that say what to do. The token never appears in them:
+  it is checked and stripped first (module_utils/github_token.py), so http.client has no
+  reason to quote it, and every message is redacted.
 
 Sleeping and the clock are injectable so that tests run fast.
 """
@@ -30,6 +34,16 @@ from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.github_redirects import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    location,
+    moved_note,
+    refusal,
+    too_many,
+)
+from ansible.module_utils.github_redirects import origin as origin_of
+from ansible.module_utils.github_token import TokenError, clean_token, module_token
 from ansible.module_utils.urls import Request, make_context
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -141,14 +155,27 @@ def github_argument_spec():
     }
 
 
-def client_from_params(params):
-    """A GitHubClient configured from the options of ``github_argument_spec``."""
+def client_for(module):
+    """A GitHubClient configured from the options of ``github_argument_spec`` of an
+    AnsibleModule; the token is checked and stripped, and its stripped form masked too."""
+    params = module.params
+    try:
+        token = module_token(module)
+    except TokenError as exc:
+        raise GitHubError(str(exc)) from None
     return GitHubClient(
-        params["token"],
+        token,
         api_url=params["api_url"],
         validate_certs=params["validate_certs"],
         timeout=params["timeout"],
     )
+
+
+def warn_moved(module, client):
+    """One warning when the client followed redirects: the module worked, but its owner/repo
+    name the repository by a name GitHub may give to another one some day."""
+    if client.moved:
+        module.warn(client._redact(moved_note(client.moved[0])))
 
 
 class GitHubClient:
@@ -167,12 +194,10 @@ class GitHubClient:
         sleep=None,
         now=None,
     ):
-        if not token:
-            raise GitHubError(
-                "No GitHub token: set the token option or the GITHUB_TOKEN environment variable "
-                "on the host running the module (the control node with delegate_to: localhost)."
-            )
-        self._token = token
+        try:
+            self._token = clean_token(token)
+        except TokenError as exc:
+            raise GitHubError(str(exc)) from None
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self.validate_certs = validate_certs
         self.timeout = timeout
@@ -183,6 +208,7 @@ class GitHubClient:
         self._sleep = sleep or _default_sleep
         self._now = now or _default_now
         self.waits = []  # the seconds slept before retries, in order
+        self.moved = []  # the new location of each redirect followed: owner/repo is out of date
         self._request = None
         base = urlsplit(self.api_url)
         if base.scheme not in ("http", "https") or not base.netloc:
@@ -190,7 +216,7 @@ class GitHubClient:
                 f"api_url {self.api_url!r} is not an http(s) URL: GitHub is "
                 f"{DEFAULT_API_URL}, GitHub Enterprise Server is https://HOST/api/v3."
             )
-        self._origin = (base.scheme, base.netloc.lower())
+        self._origin = origin_of(self.api_url)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -237,7 +263,7 @@ class GitHubClient:
 
     def _check_same_origin(self, url):
         parts = urlsplit(url)
-        if (parts.scheme, parts.netloc.lower()) != self._origin:
+        if origin_of(url) != self._origin:
             raise GitHubError(
                 f"GitHub sent a link to {parts.scheme}://{parts.netloc}, which is not the API "
                 f"at {self.api_url}; refusing to send the token there."
@@ -260,7 +286,8 @@ class GitHubClient:
                 timeout=self.timeout,
                 validate_certs=self.validate_certs,
                 http_agent=USER_AGENT,
-                follow_redirects="safe",
+                # Redirects are followed by _redirect, within the API's origin only.
+                follow_redirects="none",
                 use_netrc=False,
                 context=make_context(validate_certs=self.validate_certs),
             )
@@ -270,17 +297,27 @@ class GitHubClient:
         return str(text).replace(self._token, "********")
 
     def _send(self, method, url, body, what, hints):
-        attempt = 0
+        attempt = redirects = 0
         while True:
             try:
                 response = self._http().open(method, url, data=body)
                 return response.status, response.headers, _decode_json(response.read())
             except HTTPError as exc:
+                if exc.code in REDIRECT_STATUSES:
+                    redirects += 1
+                    url = self._redirect(exc, url, method, what, redirects)
+                    continue
                 error = self._http_error(method, what, exc, hints, attempt)
             except URLError as exc:
                 error = self._network_error(url, exc.reason, attempt)
             except (TimeoutError, ConnectionError, HTTPException) as exc:
                 error = self._network_error(url, exc, attempt)
+            except (ValueError, UnicodeError) as exc:
+                # http.client's refusals of a header or URL quote the offending value.
+                raise GitHubError(
+                    f"Could not send {method} {what}: Python refused the request before "
+                    f"sending it ({type(exc).__name__}). Check api_url."
+                ) from None
             if error.wait is None:
                 raise error
             if attempt >= self.max_retries:
@@ -289,6 +326,19 @@ class GitHubClient:
             attempt += 1
             self.waits.append(error.wait)
             self._sleep(error.wait)
+
+    def _redirect(self, exc, url, method, what, count):
+        """The URL to repeat the request at (same method and body); GitHubError when the
+        redirect leaves the API's origin, has no Location or is one too many."""
+        exc.close()
+        new_url = location(url, exc.headers)
+        if new_url is None or origin_of(new_url) != self._origin:
+            message = refusal(exc.code, method, what, new_url, self.api_url)
+            raise GitHubError(self._redact(message), status=exc.code)
+        if count > MAX_REDIRECTS:
+            raise GitHubError(self._redact(too_many(method, what, new_url)), status=exc.code)
+        self.moved.append(new_url)
+        return new_url
 
     def _backoff(self, attempt):
         return min(self.backoff_cap, self.backoff_base * (2**attempt))

@@ -14,7 +14,7 @@ import hashlib
 import re
 import struct
 
-from ansible.module_utils.github_api import GitHubError, client_from_params, github_argument_spec
+from ansible.module_utils.github_api import GitHubError, client_for, github_argument_spec
 
 # The public key types GitHub accepts for SSH keys (ssh-dss is no longer accepted).
 KEY_TYPES = (
@@ -235,11 +235,13 @@ def repository_argument_spec():
     }
 
 
-def deploy_keys_from_params(params):
-    """DeployKeys for the options of ``repository_argument_spec``; GitHubError when unusable."""
+def deploy_keys_for(module):
+    """DeployKeys for the options of ``repository_argument_spec`` of an AnsibleModule;
+    GitHubError when unusable."""
+    params = module.params
     for name in ("owner", "repo"):
         if not _NAME_RE.match(params[name]):
             raise GitHubError(
                 f"{name} may only contain letters, digits, '.', '_' and '-'; got {params[name]!r}."
             )
-    return DeployKeys(client_from_params(params), params["owner"], params["repo"])
+    return DeployKeys(client_for(module), params["owner"], params["repo"])

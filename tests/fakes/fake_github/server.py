@@ -22,6 +22,8 @@ Admin endpoints (no authentication; bind it to a private address):
   keys as OpenSSH authorized_keys lines, for an ``AuthorizedKeysCommand``. With ``command``
   each line is ``restrict,command="COMMAND ro|rw OWNER/REPO" KEY``.
 - ``POST /_admin/user_keys`` ``{"key": "..."}``: a key registered to a user account.
+- ``POST /_admin/renames`` ``{"from": "o/r", "to": "o2/r2"}``: rename or transfer a repository;
+  its old name then redirects as GitHub's does (``renames.py``).
 - ``POST /_admin/faults`` ``{"method": "GET", "path": "regex", "status": 502, "times": 2,
   "headers": {...}, "body": {...}, "ratelimit_reset_in": 30, "apply": false}`` (one dict or
   a list): the next matching requests get this answer instead; with ``apply`` the request is
@@ -49,6 +51,8 @@ import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from . import renames
 
 SUPPORTED_API_VERSIONS = ("2022-11-28",)
 KEY_TYPES = (
@@ -235,6 +239,13 @@ class FakeGitHub:
     def add_keys(self, repo, count, prefix="seeded"):
         return [self.add_key(repo, random_ed25519(), f"{prefix}-{i}") for i in range(count)]
 
+    def rename_repo(self, old, new):
+        with self.lock:
+            repo_id = self.state["next_id"]
+            self.state["next_id"] += 1
+            renames.rename(self.state, old, new, repo_id)
+            self.save()
+
     def add_user_key(self, key):
         with self.lock:
             self.state["user_keys"].append(parse_public_key(key) or key)
@@ -380,7 +391,16 @@ class FakeGitHub:
                 },
             )
 
-        match = _KEYS_RE.match(path)
+        moved = renames.redirect(self.state, method, path)
+        if moved is not None:
+            self._token(headers.get("authorization"))
+            status, new_path = moved
+            target = base_url + new_path + (f"?{urlencode(query)}" if query else "")
+            text = "Moved Permanently" if status == 301 else "Temporary Redirect"
+            error = ApiError(status, text, headers={"Location": target})
+            error.body.update(url=target, documentation_url=renames.REDIRECT_DOCS)
+            raise error
+        match = _KEYS_RE.match(renames.by_name(self.state, path))
         if not match:
             raise ApiError(404, "Not Found")
         owner, name, key_id = match.groups()
@@ -531,6 +551,9 @@ class FakeGitHub:
         if route == ("POST", "/_admin/user_keys"):
             self.add_user_key(body["key"])
             return 201, "json", {}
+        if route == ("POST", "/_admin/renames"):
+            self.rename_repo(body["from"], body["to"])
+            return 201, "json", {"renamed": self.state["renamed"]}
         if route == ("POST", "/_admin/faults"):
             self.inject(*(body if isinstance(body, list) else [body]))
             return 201, "json", self.state["faults"]
