@@ -12,6 +12,10 @@ options:
   token:
     description:
       - A GitHub token with the permissions the module's description names.
+      - Whitespace around it is stripped, such as the trailing newline a token vaulted with
+        C(echo TOKEN | ansible-vault encrypt_string) carries. A control character, space or
+        non-ASCII character inside it fails the task before any request, with a message that
+        does not show the token.
       - If not given, the E(GITHUB_TOKEN) environment variable of the host running the module
         is used, for example one exported before running C(ansible-playbook).
       - Pass the token here (or once for a block or play with C(module_defaults)) rather than
@@ -39,6 +43,11 @@ notes:
     (1 s doubling, at most 30 s). Secondary rate limits are waited out when GitHub asks for
     at most 60 s, the primary rate limit when it resets within 60 s; otherwise the module fails
     and says when to run again.
+  - Redirects (GitHub's answer for a renamed or transferred repository) are followed with the
+    same method and body when they stay on the API's scheme, host and port, at most 5 times,
+    with a warning to update O(owner) and O(repo).
+    A redirect anywhere else is not followed, so the token is never sent there; the module
+    fails and names the new owner/repo when the new location shows it.
   - The token never appears in results or messages.
 """
 
