@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ansible.module_utils import basic
+from ansible.module_utils import _internal, basic
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ghp_FAKEtoken0123456789abcdefSECRET"
@@ -52,6 +52,9 @@ class ModuleRunner:
         payload = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
         basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": payload}).encode()
         basic._ANSIBLE_PROFILE = "legacy"
+        # A module runs on a target; once another test has imported controller code, warnings
+        # would go to the controller's display instead of the result.
+        is_controller, _internal.is_controller = _internal.is_controller, False
         self.capsys.readouterr()
         try:
             with pytest.raises(SystemExit):
@@ -59,6 +62,7 @@ class ModuleRunner:
         finally:
             basic._ANSIBLE_ARGS = None
             basic._ANSIBLE_PROFILE = None
+            _internal.is_controller = is_controller
         out = self.capsys.readouterr().out
         result = json.loads(out[out.index("{") :])
         result["_raw"] = out

@@ -166,6 +166,83 @@ def test_playbook_ad_hoc_info(live_fake, tmp_path):
     assert TOKEN not in run.stdout + run.stderr
 
 
+VAULTED_PLAY = """
+- name: A vaulted token with its trailing newline, then one broken inside
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    github_deploy_key_info:
+      {owner: "{{ gh_owner }}", repo: "{{ gh_repo }}", api_url: "{{ gh_api }}"}
+  tasks:
+    - name: List with the vaulted token
+      github_deploy_key_info: {token: "{{ vaulted_token }}"}
+      register: listed
+    - name: List with a control character inside the token
+      github_deploy_key_info: {token: "{{ vaulted_token | trim }}\\x07{{ vaulted_token }}"}
+      ignore_errors: true
+      register: broken
+    - name: The first worked, the second failed naming the option
+      ansible.builtin.assert:
+        that:
+          - listed['keys'] | length == 1
+          - broken is failed and 'option token' in broken.msg
+"""
+
+
+def test_vaulted_token_with_newline_works_and_is_never_printed(live_fake, tmp_path):
+    """`echo TOKEN | ansible-vault encrypt_string`: at default verbosity, as an operator runs."""
+    live_fake.add_keys(FULL, 1)
+    env = ansible_env(tmp_path)
+    (tmp_path / "pw").write_text("unit-test-vault\n")
+    vaulted = subprocess.run(
+        [
+            BIN / "ansible-vault",
+            "encrypt_string",
+            "--vault-password-file",
+            "pw",
+            "--stdin-name",
+            "vaulted_token",
+        ],
+        input=TOKEN + "\n",
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    (tmp_path / "vault.yml").write_text(vaulted.stdout)
+    (tmp_path / "play.yml").write_text(VAULTED_PLAY)
+    settings = {"gh_owner": OWNER, "gh_repo": REPO, "gh_api": live_fake.url}
+    run = subprocess.run(
+        [
+            BIN / "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "play.yml",
+            "-e",
+            "@vault.yml",
+            "--vault-password-file",
+            "pw",
+            "-e",
+            json.dumps(settings),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    assert "failed=0" in output and "ignored=1" in output
+    assert TOKEN not in output
+    # Only the first task reached the API: the broken token was refused before any request.
+    assert [r["auth_scheme"] for r in live_fake.requests] == ["Bearer"]
+
+
 def ansible_doc(tmp_path, *args):
     """ansible-doc with the repository's ansible.cfg, which names the doc fragments' directory."""
     env = ansible_env(tmp_path) | {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}

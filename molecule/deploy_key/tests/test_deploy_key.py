@@ -225,6 +225,45 @@ def test_the_server_lets_a_read_write_key_push(host, git_server):
     assert [key["title"] for key in registered_keys()] == ["deploy@deploy-key-vps"]
 
 
+def test_a_vaulted_token_with_its_newline_works_and_is_never_printed(host, tmp_path):
+    """`echo TOKEN | ansible-vault encrypt_string` keeps the newline: the module strips it.
+    deploy_key_no_log off, so what keeps the token out of the output is the module itself
+    (a token with its newline once made http.client print it, at default verbosity)."""
+    password = tmp_path / "vault-password"
+    password.write_text("molecule-deploy-key\n")
+    vaulted = subprocess.run(
+        [
+            "ansible-vault",
+            "encrypt_string",
+            "--vault-password-file",
+            str(password),
+            "--stdin-name",
+            "deploy_key_github_token",
+        ],
+        input=TOKEN + "\n",  # what echo gives ansible-vault
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert TOKEN not in vaulted.stdout
+    extra = tmp_path / "vaulted.yml"
+    extra.write_text(vaulted.stdout)
+    run = run_converge(
+        "-e",
+        f"@{extra}",
+        "--vault-password-file",
+        str(password),
+        "-e",
+        '{"deploy_key_no_log": false}',
+    )
+    assert_ran_cleanly(run)
+    # The registration ran with that token and found the key in place.
+    assert re.search(r"deploy-key-vps\s*:.*changed=0\s", run.stdout), run.stdout[-3000:]
+    assert "Register the public key as a deploy key" in run.stdout
+    assert [key["title"] for key in registered_keys()] == ["deploy@deploy-key-vps"]
+
+
 # --- rotation, then revocation (last) -----------------------------------------------------
 
 
