@@ -52,6 +52,8 @@ validator_tools() {
   command -v nft >/dev/null 2>&1 || missing+=(nftables)
   command -v apt-config >/dev/null 2>&1 || missing+=(apt)
   command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+  command -v restic >/dev/null 2>&1 || missing+=(restic)
+  command -v jq >/dev/null 2>&1 || missing+=(jq)
   [[ ${#missing[@]} -gt 0 ]] || return 0
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     log "not installed: ${missing[*]}; the template tests that need them skip"

@@ -7,14 +7,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
 
-ROLES = Path(__file__).resolve().parents[2] / "roles"
+# The renderer the molecule scenarios use too (their testlib).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "molecule" / "shared" / "testlib"))
+from role_render import ROLES, render_role_template
+
 SHELL_SHEBANG = re.compile(r"#! *(/usr)?/bin/(env +)?(ba|da)?sh\b")
 # Templates whose optional parts only render with non-default inputs.
 VARIATIONS: dict[str, list[dict[str, str]]] = {
@@ -43,18 +44,7 @@ def shell_templates() -> list[Path]:
 
 
 def render(template: Path, overrides: dict[str, str]) -> str:
-    role = template.relative_to(ROLES).parts[0]
-    variables: dict = {"ansible_managed": "Ansible managed"}
-    # The shared settings first: every role depends on roles/swissenergy.
-    for file in (
-        ROLES / "swissenergy" / "defaults" / "main.yml",
-        ROLES / role / "defaults" / "main.yml",
-        ROLES / role / "vars" / "main.yml",
-    ):
-        if file.exists():
-            variables |= yaml.safe_load(file.read_text()) or {}
-    templar = Templar(loader=DataLoader(), variables=variables | overrides)
-    return templar.template(trust_as_template(template.read_text()))
+    return render_role_template(template.relative_to(ROLES).parts[0], template, **overrides)
 
 
 def cases() -> list:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ SETTINGS = yaml.safe_load((SCENARIO_DIR / "molecule.yml").read_text())["provisio
 ]["vps"]
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 PASSWORD = (EPHEMERAL / "backup_password").read_text()
+PING_TOKEN = (EPHEMERAL / "ping_token").read_text()
 SLOTS = SETTINGS["swissenergy_release_ports"]
 VOLUME = SETTINGS["swissenergy_data_volume"]
 LOG = REPO / ".cache" / "backup-ansible.log"
@@ -80,6 +83,17 @@ def backup_unit(host) -> tuple[bool, str]:
     return ok, journal
 
 
+def pings() -> list[str]:
+    """The paths the backup host's ping receiver was asked for, oldest first."""
+    journal = subprocess.run(
+        ["docker", "exec", "backup-sftp", "journalctl", "-u", "ping-receiver", "-o", "cat"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return re.findall(r'"GET (/\S+) HTTP', journal)
+
+
 def snapshots(host) -> list[dict]:
     return json.loads(host.check_output(f"{SCRIPT} list"))
 
@@ -126,8 +140,10 @@ def test_a_forecast_to_protect(host):
 
 
 def test_the_timer_unit_backs_up_and_checks(host):
+    pinged = len(pings())
     ok, journal = backup_unit(host)
     assert ok, journal
+    assert pings()[pinged:] == [f"/ok/{PING_TOKEN}"]
     assert f"backup of release {active(host)['release']} succeeded" in journal
     assert "repository check passed" in journal
     snaps = snapshots(host)
@@ -194,6 +210,7 @@ def test_restore_refuses_a_newer_database_unless_forced(host):
 
 def test_a_wrong_password_fails_the_unit_and_loses_nothing(host):
     before = snapshots(host)
+    pinged = len(pings())
     host.run_test("cp -p /etc/swissenergy-backup/password /root/password.saved")
     try:
         host.run_test("printf wrong-password > /etc/swissenergy-backup/password")
@@ -204,6 +221,7 @@ def test_a_wrong_password_fails_the_unit_and_loses_nothing(host):
     assert host.run(f"systemctl is-failed {UNIT}").stdout.strip() == "failed"
     assert "restic backup: wrong repository password" in journal, journal
     assert snapshots(host) == before
+    assert pings()[pinged:] == [f"/fail/{PING_TOKEN}"]
     host.run(f"systemctl reset-failed {UNIT}")
 
 
@@ -225,11 +243,78 @@ def test_an_unreachable_backup_host_fails_the_unit_and_loses_nothing(host):
     assert after[0] == before[0]
 
 
+def test_no_secret_in_the_process_list_during_a_run(host):
+    """Every process's command line, sampled every 50 ms while the timer's unit runs."""
+    sampled = host.check_output(
+        f"systemctl start --no-block {UNIT}; "
+        f"for _ in $(seq 100); do [ $(systemctl show -P ActiveState {UNIT}) = activating ] "
+        "&& break; sleep 0.05; done; "
+        f"while [ $(systemctl show -P ActiveState {UNIT}) = activating ]; do "
+        "ps -eww -o args=; sleep 0.05; done"
+    )
+    assert host.run(f"systemctl is-failed {UNIT}").rc != 0, "the run failed"
+    assert re.search(r"^restic .*backup", sampled, re.M), "the samples must catch restic at work"
+    assert PASSWORD not in sampled
+    assert PING_TOKEN not in sampled
+    for line in private_key_lines():
+        assert line not in sampled
+
+
+def _bucket_keys(when: datetime) -> tuple:
+    iso = when.isocalendar()
+    return (when.date(), (iso.year, iso.week), (when.year, when.month))
+
+
+def expected_survivors(snaps: list[dict], keep: tuple[int, int, int]) -> set[str]:
+    """restic's forget policy: newest first, each rule (daily, weekly, monthly) keeps a snapshot
+    whose day, ISO week or month differs from the last one it kept, while it has count left."""
+    left, last, survivors = list(keep), [None, None, None], set()
+    for snap in sorted(snaps, key=lambda s: s["when"], reverse=True):
+        for rule, key in enumerate(_bucket_keys(snap["when"])):
+            if left[rule] and key != last[rule]:
+                left[rule] -= 1
+                last[rule] = key
+                survivors.add(snap["id"])
+    return survivors
+
+
+def parse_time(text: str) -> datetime:
+    # restic writes nanoseconds; Python reads at most microseconds.
+    return datetime.fromisoformat(re.sub(r"(\.\d{6})\d*", r"\1", text))
+
+
+def test_retention_keeps_what_the_policy_says(host):
+    """Older snapshots (restic backup --time) across five months, then the timer's run, whose
+    forget --prune applies backup_keep_daily/weekly/monthly."""
+    days_ago = [1, 2, 4, 6, 9, 13, 20, 33, 47, 64, 95, 130]
+    host.run_test(
+        "set -a; . /etc/swissenergy-backup/env; set +a; "
+        f"eval \"$(sed -n 's/^readonly SFTP_COMMAND=/SFTP_COMMAND=/p' {SCRIPT})\"; "
+        f"for d in {' '.join(map(str, days_ago))}; do "
+        'restic -o "sftp.command=$SFTP_COMMAND" backup --quiet --host "$(hostname)" '
+        '--tag swissenergy --time "$(date -d "$d days ago 12:00" "+%F %T")" /etc/hostname; done'
+    )
+    before = [s | {"when": parse_time(s["time"])} for s in snapshots(host)]
+    assert len(before) > len(days_ago)
+    ok, journal = backup_unit(host)
+    assert ok, journal
+    after = snapshots(host)
+    keep = (
+        SETTINGS["backup_keep_daily"],
+        SETTINGS["backup_keep_weekly"],
+        SETTINGS["backup_keep_monthly"],
+    )
+    newest = after[-1] | {"when": parse_time(after[-1]["time"])}
+    assert {s["id"] for s in after} == expected_survivors([*before, newest], keep)
+    assert len(after) < len(before)
+
+
 def test_the_secrets_appear_in_no_log(host):
     ansible_log = LOG.read_text()
     assert "Restored snapshot" in ansible_log, "the log must hold the restores to be a real test"
     journal = host.check_output("journalctl --no-pager -o cat")
     for text, where in ((ansible_log, "the Ansible log"), (journal, "the VPS's journal")):
         assert PASSWORD not in text, where
+        assert PING_TOKEN not in text, where
         for line in private_key_lines():
             assert line not in text, where

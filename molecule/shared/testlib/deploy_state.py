@@ -1,12 +1,17 @@
 """The release forecast_service put live on a VPS, read from its deploy state
-(/var/lib/swissenergy-deploy/release.json) through a testinfra host: the tests of the
-scenarios that deploy the service (default, service_stack) name containers and images by it."""
+(swissenergy_deploy_state_file) through a testinfra host: the tests of the scenarios that
+deploy the service (default, service_stack, backup) name containers and images by it."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-STATE_FILE = "/var/lib/swissenergy-deploy/release.json"
+import yaml
+
+STATE_FILE = yaml.safe_load(
+    (Path(__file__).resolve().parents[3] / "roles/swissenergy/defaults/main.yml").read_text()
+)["swissenergy_deploy_state_file"]
 IMAGE = "swissenergy-backend"
 
 
