@@ -134,6 +134,7 @@ def router(
                 store.read_points("load_actual", since, end),
                 store.published_points(since, end),
                 store.read_points("entsoe_forecast", since, end),
+                store.backfilled_days(since, end),
             )
             acc_cache["key"] = key
         return json_response(acc_cache["value"])

@@ -96,6 +96,11 @@ class Window(_Closed):
     start: datetime
     ours: Errors
     entsoe: Errors
+    backfilled_days: list[date] = Field(
+        description="local days in the window whose forecast of ours is backfilled: made "
+        "after the fact, as of that day's issue time from the data known then "
+        "(the first update backfills the four weeks before it)"
+    )
 
 
 # Absent (not null) until actual load exists: SkipJsonSchema keeps None out of the schema.

@@ -7,6 +7,7 @@ repeated over the finer slots it covers, finer points are averaged into a coarse
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -104,11 +105,14 @@ def accuracy(
     actual_rows: list[tuple[int, int, float]],
     ours: list[tuple[int, float]],
     entsoe_rows: list[tuple[int, int, float]],
+    backfilled: Sequence[tuple[str, int, int]] = (),
 ) -> dict[str, Any]:
     """MAPE (%) and MAE (MW) of our forecast and ENTSO-E's over the last day/week/4 weeks.
 
     Windows end where actual load ends. Forecasts are brought to the actual series' step
-    first, so a 15-min forecast is compared with an hourly actual as an hourly mean.
+    first, so a 15-min forecast is compared with an hourly actual as an hourly mean. Each
+    window lists the days in it whose forecast of ours is backfilled: `backfilled` holds
+    (local day, start, end) of those days (Store.backfilled_days).
     """
     if not actual_rows:
         return {"end": None, "windows": {}}
@@ -126,5 +130,6 @@ def accuracy(
             "start": lo.isoformat(),
             "ours": _errors(ours_s[ours_s.index >= lo], a),
             "entsoe": _errors(ent_s[ent_s.index >= lo], a),
+            "backfilled_days": [d for d, a, b in backfilled if b > lo.timestamp() and a < end],
         }
     return {"end": to_index([end])[0].isoformat(), "step_minutes": step // 60, "windows": out}

@@ -176,14 +176,21 @@ def test_routes_follow_the_configured_time_zone(tmp_path: Path, store: Store) ->
 
 
 def test_accuracy(client: TestClient, store: Store) -> None:
-    run_update(client)
+    run = run_update(client)
     body = client.get("/accuracy").json()
     assert set(body["windows"]) == {"day", "week", "four_weeks"}
-    ent = body["windows"]["four_weeks"]["entsoe"]
+    four = body["windows"]["four_weeks"]
+    ent = four["entsoe"]
     assert ent["points"] > 500 and 0 < ent["mape"] < 10 and ent["mae"] > 0
-    # Our forecast covers tomorrow only, so it has no actuals to compare with yet.
-    assert body["windows"]["day"]["ours"]["points"] == 0
-    # Once a forecast for a past day exists, it is scored.
+    # The published forecast covers tomorrow only, but the first update backfilled the 28
+    # days before it: ours is scored from the first update on, those days marked.
+    assert run["metrics"]["backfill"] == {"stored": 28, "skipped": {}}
+    backfilled = [f"2024-03-{d:02d}" for d in range(7, 32)] + ["2024-04-01", "2024-04-02"]
+    assert four["backfilled_days"] == [*backfilled, "2024-04-03"]
+    assert four["ours"]["points"] >= 27 * 24 and 0 < four["ours"]["mape"] < 20
+    assert body["windows"]["day"]["backfilled_days"] == ["2024-04-02", "2024-04-03"]
+    assert body["windows"]["day"]["ours"]["points"] >= 20
+    # A published forecast of a past day replaces the backfilled one (and is scored).
     from swissenergy.store import NewForecast
 
     day_pts = [(t, 7000.0) for t in range(NOW - 86400 - NOW % 3600, NOW - NOW % 3600, 3600)]
@@ -191,8 +198,9 @@ def test_accuracy(client: TestClient, store: Store) -> None:
     store.publish(
         run_id, NewForecast(NOW - 2 * 86400, "2024-04-02", 3600, "m", "v", {}, day_pts), {}
     )
-    ours = client.get("/accuracy").json()["windows"]["day"]["ours"]
-    assert ours["points"] >= 20 and ours["mape"] > 0
+    day = client.get("/accuracy").json()["windows"]["day"]
+    assert day["ours"]["points"] >= 20 and day["ours"]["mape"] > 0
+    assert day["backfilled_days"] == ["2024-04-03"]
 
 
 def test_metrics(client: TestClient) -> None:
