@@ -223,7 +223,19 @@ def test_chart_page_is_self_contained(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
-    assert "<svg" in html and html.count("<path") == 3 and "Last updated" in html
+    # Actual, ENTSO-E's, ours published and ours backfilled (the first update's 28 days).
+    assert "<svg" in html and html.count("<path") == 4 and "Last updated" in html
+    assert 'stroke-dasharray="1.5 2.5"' in html and "Ours, backfilled<" in html
+    table = html[html.index('<table id="accuracy">') : html.index("</table>")]
+    rows = re.findall(
+        r'<tr data-window="(\w+)">.*?class="ours">([\d.]+) %<.*?'
+        r'class="entsoe">([\d.]+) %<.*?(\d+) backfilled\*',
+        table,
+    )
+    assert [r[0] for r in rows] == ["day", "week", "four_weeks"]
+    # Windows end with the actual load (04-03 noon): the week touches 8 local days.
+    assert [r[3] for r in rows] == ["2", "8", "28"]
+    assert all(0 < float(r[1]) < 20 and 0 < float(r[2]) < 20 for r in rows)
     assert "<script" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing fetched from elsewhere
     assert "2024-04-04" in html  # the forecast day
