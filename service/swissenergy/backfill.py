@@ -10,12 +10,12 @@ interrupted backfill keeps what it made and the next one completes it.
 
 from __future__ import annotations
 
-import bisect
 import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from swissenergy import timerules
@@ -44,14 +44,17 @@ def days_to_backfill(store: Store, target: date, days: int) -> list[date]:
 def as_of_forecast(
     model: Any,
     model_settings: Any,
-    rows: list[tuple[int, int, float]],
+    rows: np.ndarray,
     day: date,
     tz: ZoneInfo,
+    history_days: int,
 ) -> NewForecast:
-    """The forecast of `day` from `rows` (sorted actual load) cut at its issue time."""
+    """The forecast of `day` from `rows` (actual load, Store.read_matrix) as an update at its
+    issue time would have made it: from the `history_days` days before that time."""
     issue = issue_time_of(day, tz)
-    cut = bisect.bisect_left(rows, (int(issue.timestamp()),))
-    load, step = tsx.load_series(rows[:cut])
+    end = int(issue.timestamp())
+    lo, hi = np.searchsorted(rows[:, 0], [end - history_days * timerules.DAY, end])
+    load, step = tsx.load_series(rows[lo:hi])
     if load.dropna().empty:
         raise UpdateError(f"no actual load before {issue.isoformat()}")
     fc = model.forecast_next_day(load, issue_time=issue, tz=tz, settings=model_settings)
@@ -65,9 +68,11 @@ def backfill(
     model: Any,
     model_settings: Any,
     target: date,
-    days: int = BACKFILL_DAYS,
+    days: int,
+    history_days: int,
 ) -> dict[str, Any]:
-    """Backfill the `days` target days before `target`; returns what it did, for the run's
+    """Backfill the `days` target days before `target`, each from the `history_days` days
+    before its issue time (what an update reads); returns what it did, for the run's
     metrics. A day the model cannot forecast (e.g. too little history then) is skipped with
     its reason; it never fails the update."""
     todo = days_to_backfill(store, target, days)
@@ -75,10 +80,11 @@ def backfill(
     if not todo:
         return out
     tz = settings.zone
-    rows = store.read_points("load_actual", end=int(issue_time_of(todo[-1], tz).timestamp()))
+    first, last = (int(issue_time_of(d, tz).timestamp()) for d in (todo[0], todo[-1]))
+    rows = store.read_matrix("load_actual", first - history_days * timerules.DAY, last)
     for day in todo:
         try:
-            new = as_of_forecast(model, model_settings, rows, day, tz)
+            new = as_of_forecast(model, model_settings, rows, day, tz, history_days)
         except Exception as exc:  # one past day must not cost the live forecast
             out["skipped"][day.isoformat()] = f"{type(exc).__name__}: {exc}"[:300]
             continue
@@ -86,10 +92,3 @@ def backfill(
             out["stored"] += 1
     log.info("run %d backfilled %d days, skipped %d", run_id, out["stored"], len(out["skipped"]))
     return out
-
-
-def target_day_now(now: int, tz: ZoneInfo) -> date:
-    """The target day of an update at `now` (whose own forecast is the live one)."""
-    return timerules.target_day_for(
-        timerules.issue_time_for(pd.Timestamp(now, unit="s", tz="UTC"), tz), tz
-    )

@@ -6,13 +6,16 @@ whole or not at all.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from swissenergy.database import Database
+import numpy as np
+
+from swissenergy.store_backfill import BackfillQueries
 
 Table = Literal["load_actual", "entsoe_forecast"]
 _TABLES = ("load_actual", "entsoe_forecast")
@@ -29,7 +32,7 @@ class NewForecast:
     points: list[tuple[int, float]]  # (ts, MW), sorted
 
 
-class Store(Database):
+class Store(BackfillQueries):
     # ----------------------------------------------------------------- observations
     def upsert_points(self, table: Table, points: dict[int, tuple[int, float]]) -> int:
         """Insert or revise points; returns how many rows were new or changed.
@@ -68,6 +71,18 @@ class Store(Database):
             (start if start is not None else -(2**62), end if end is not None else 2**62),
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    def read_matrix(self, table: Table, start: int, end: int) -> np.ndarray:
+        """read_points as an (n, 3) float64 array of (ts, resolution_s, MW), streamed from
+        the cursor: 24 bytes a point where a tuple costs ~120, for the update's history."""
+        assert table in _TABLES
+        cur = self.conn().cursor()
+        cur.row_factory = None  # plain tuples, flattened straight into the array
+        cur.execute(
+            f"SELECT ts, resolution_s, mw FROM {table} WHERE ts >= ? AND ts < ? ORDER BY ts",
+            (start, end),
+        )
+        return np.fromiter(itertools.chain.from_iterable(cur), dtype="float64").reshape(-1, 3)
 
     # ----------------------------------------------------------------- runs
     def start_run(self, pid: int, host: str) -> int:
@@ -191,60 +206,6 @@ class Store(Database):
             (start, end, start, end),
         )
         return [(int(r[0]), float(r[1])) for r in rows]
-
-    # ----------------------------------------------------------------- backfilled forecasts
-    def forecast_days(self) -> set[str]:
-        """Target days (local, ISO) with a forecast of ours, published or backfilled."""
-        rows = self.conn().execute(
-            "SELECT target_day FROM forecast UNION SELECT target_day FROM backfill_forecast"
-        )
-        return {str(r[0]) for r in rows}
-
-    def add_backfill(self, run_id: int, f: NewForecast) -> bool:
-        """Store an as-of forecast of a past day unless that day has one of ours already
-        (so backfilling is idempotent and never overrides a published forecast)."""
-        c = self.conn()
-        with self._tx():
-            if c.execute(
-                "SELECT 1 FROM forecast WHERE target_day = ? "
-                "UNION ALL SELECT 1 FROM backfill_forecast WHERE target_day = ?",
-                (f.target_day, f.target_day),
-            ).fetchone():
-                return False
-            c.execute(
-                """INSERT INTO backfill_forecast (target_day, run_id, created_at, issue_time,
-                horizon_start, horizon_end, resolution_s, method, model_version, backtest)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    f.target_day,
-                    run_id,
-                    time.time(),
-                    f.issue_time,
-                    f.points[0][0],
-                    f.points[-1][0] + f.resolution_s,
-                    f.resolution_s,
-                    f.method,
-                    f.model_version,
-                    json.dumps(f.backtest),
-                ),
-            )
-            c.executemany(
-                "INSERT INTO backfill_point (target_day, ts, mw) VALUES (?, ?, ?)",
-                ((f.target_day, ts, mw) for ts, mw in f.points),
-            )
-        return True
-
-    def backfilled_days(self, start: int, end: int) -> list[tuple[str, int, int]]:
-        """(target_day, horizon start, end) of the days in [start, end) whose forecast of
-        ours is the backfilled one (no published forecast for that day)."""
-        rows = self.conn().execute(
-            """SELECT target_day, horizon_start, horizon_end FROM backfill_forecast
-            WHERE horizon_end > ? AND horizon_start < ?
-              AND target_day NOT IN (SELECT target_day FROM forecast)
-            ORDER BY target_day""",
-            (start, end),
-        )
-        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
 
 
 def _run(row: sqlite3.Row) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import resource
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from swissenergy.timerules import DAY, HOUR
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[Settings], EntsoeClient]
+HISTORY_MARGIN_DAYS = 60
 
 
 def _floor_hour(ts: int) -> int:
@@ -60,6 +62,14 @@ def fetch_incremental(settings: Settings, store: Store, client: EntsoeClient, no
     return received
 
 
+def history_days(settings: Settings) -> int:
+    """Days of actual load an update reads: how far the model looks back (its LightGBM
+    training window, its backtest origins and their two weeks of lags), plus a margin. More
+    would change only the memory used (tests/test_backfill.py checks the forecast is the same
+    from the whole history)."""
+    return settings.model_train_days + settings.model_backtest_origins + HISTORY_MARGIN_DAYS
+
+
 def model_settings(model: Any, settings: Settings) -> Any:
     """The model's own settings object, from the service's MODEL_* settings."""
     return model.ModelSettings(
@@ -92,8 +102,10 @@ def run_update(
 
         tz = settings.zone
         issue = timerules.issue_time_for(pd.Timestamp(now, unit="s", tz="UTC"), tz)
-        rows = store.read_points("load_actual", end=int(issue.timestamp()))
+        end = int(issue.timestamp())
+        rows = store.read_matrix("load_actual", end - history_days(settings) * DAY, end)
         load, step = tsx.load_series(rows)
+        del rows  # freed before the model runs: the peak is the model's, not the input's
         if load.dropna().empty:
             raise UpdateError("no actual load before the issue time; nothing to train on")
         lag_h = (issue - load.dropna().index[-1]).total_seconds() / 3600
@@ -112,7 +124,7 @@ def run_update(
         new = validate_forecast(fc, issue, tz, step)
         t_model = time.monotonic() - t1
         history_points = len(load)
-        del rows, load  # the backfill reads its own window
+        del load  # the backfill reads its own window
 
         extra: dict[str, Any] = {}
         if backfill_days or store.latest_forecast_id() is None:
@@ -124,6 +136,7 @@ def run_update(
                 model_settings(model, settings),
                 timerules.target_day_for(issue, tz),
                 backfill_days or backfill.BACKFILL_DAYS,
+                history_days(settings),
             )
         acc = tsx.accuracy(
             store.read_points("load_actual", start=now - 29 * DAY),
@@ -137,6 +150,8 @@ def run_update(
             "fetch_s": round(t_fetch, 3),
             "model_s": round(t_model, 3),
             "duration_s": round(time.monotonic() - t0, 3),
+            # Of the process running the update: the worker child, unless UPDATE_WORKER=thread.
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "accuracy": acc,
             **extra,
         }

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import os
-import time
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import KEY, NOW, StubModel
+from conftest import KEY, NOW, StubModel, make_settings
 from fake_entsoe import FakeEntsoe
 from swissenergy import model as real_model
+from swissenergy import timerules, worker
 from swissenergy import timeseries as tsx
 from swissenergy.__main__ import main
 from swissenergy.backfill import as_of_forecast, issue_time_of
 from swissenergy.config import Settings
+from swissenergy.entsoe import EntsoeClient
 from swissenergy.store import Store
-from swissenergy.update import model_settings, run_update
+from swissenergy.update import fetch_incremental, history_days, model_settings, run_update
 
 
 def _update(settings: Settings, store: Store, **kw: object) -> dict:
@@ -67,7 +70,12 @@ def test_backfill_command(
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    monkeypatch.setattr(time, "time", lambda: float(NOW))
+
+    class UpdaterAtNow(worker.Updater):  # the command's updater, on the fake's clock
+        def __init__(self, *args: Any, **kw: Any) -> None:
+            super().__init__(*args, clock=lambda: float(NOW), **kw)
+
+    monkeypatch.setattr(worker, "Updater", UpdaterAtNow)
     assert main(["backfill", "--days", "3"]) == 0
     out = capsys.readouterr().out
     assert "succeeded" in out and "backfilled 3 days, skipped 0" in out
@@ -105,8 +113,8 @@ def test_a_backfilled_forecast_is_the_forecast_made_with_data_cut_at_its_issue_t
     stored_pts = [(int(t), float(v)) for t, v in stored]
     assert len(stored_pts) == 24
 
-    rows = store.read_points("load_actual")
-    cut = [r for r in rows if r[0] < issue.timestamp()]
+    rows = store.read_matrix("load_actual", 0, 2**40)
+    cut = rows[rows[:, 0] < issue.timestamp()]
     assert len(cut) < len(rows) - 14 * 24  # the store holds two weeks past the issue time
     ms = model_settings(real_model, settings)
     load, _ = tsx.load_series(cut)
@@ -114,5 +122,28 @@ def test_a_backfilled_forecast_is_the_forecast_made_with_data_cut_at_its_issue_t
     fresh_pts = [(int(t.timestamp()), round(float(v), 3)) for t, v in fresh.points.items()]
     assert fresh_pts == stored_pts
 
-    tripled = [(t, r, v * 3 if t >= issue.timestamp() else v) for t, r, v in rows]
-    assert as_of_forecast(real_model, ms, tripled, day, settings.zone).points == stored_pts
+    tripled = rows.copy()
+    tripled[tripled[:, 0] >= issue.timestamp(), 2] *= 3
+    days = history_days(settings)
+    assert as_of_forecast(real_model, ms, tripled, day, settings.zone, days).points == stored_pts
+
+
+def test_the_history_window_changes_nothing(tmp_path: Path, fake: FakeEntsoe) -> None:
+    """An update reads only `history_days` of actual load (memory): from two years of history
+    the real model's forecast is the same as from the whole of it."""
+    fake.configure(data_start="2022-01-31T23:00Z")
+    s = make_settings(tmp_path, fake.base_url, history_start=date(2022, 2, 1))  # type: ignore[attr-defined]
+    store = Store(s.db_path)
+    store.migrate()
+    with EntsoeClient.from_settings(s) as client:
+        fetch_incremental(s, store, client, NOW)
+    issue = timerules.issue_time_for(pd.Timestamp(NOW, unit="s", tz="UTC"), s.zone)
+    rows = store.read_matrix("load_actual", 0, int(issue.timestamp()))
+    days = history_days(s)
+    assert (rows[-1, 0] - rows[0, 0]) / 86400 > days + 200
+    day = timerules.target_day_for(issue, s.zone)
+    ms = model_settings(real_model, s)
+    whole = as_of_forecast(real_model, ms, rows, day, s.zone, 10_000)
+    window = as_of_forecast(real_model, ms, rows, day, s.zone, days)
+    assert window.points == whole.points and window.method == whole.method
+    store.close()
