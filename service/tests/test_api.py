@@ -203,6 +203,27 @@ def test_accuracy(client: TestClient, store: Store) -> None:
     assert day["backfilled_days"] == ["2024-04-03"]
 
 
+def test_forecasts_lists_ours_published_and_backfilled(client: TestClient) -> None:
+    run_update(client)
+    body = client.get("/forecasts").json()
+    assert body["start"] == "2024-03-05T23:00:00Z" and body["end"] == "2024-04-04T22:00:00Z"
+    days = [(f["target_day"], f["backfilled"], len(f["points"])) for f in body["forecasts"]]
+    backfilled = [f"2024-03-{d:02d}" for d in range(7, 32)] + [f"2024-04-0{d}" for d in (1, 2, 3)]
+    assert days == [(d, True, 23 if d == "2024-03-31" else 24) for d in backfilled] + [
+        ("2024-04-04", False, 24)
+    ]
+    first = body["forecasts"][0]
+    assert first["issue_time"] == "2024-03-06T11:00:00Z" and first["method"] == "weekly_naive"
+    assert first["points"][0] == {"ts": "2024-03-06T23:00:00Z", "mw": first["points"][0]["mw"]}
+    # A range cuts the points to it.
+    part = client.get("/forecasts", params={"start": "2024-04-02T12:00", "end": "2024-04-03"})
+    (only,) = part.json()["forecasts"]
+    assert only["target_day"] == "2024-04-02" and len(only["points"]) == 12
+    assert client.get("/forecasts", params={"end": "2024-01-01"}).json()["forecasts"] == []
+    bad = client.get("/forecasts", params={"start": "2024-04-05", "end": "2024-04-04"})
+    assert bad.status_code == 422
+
+
 def test_metrics(client: TestClient) -> None:
     run_update(client)
     client.get("/forecast")
@@ -248,6 +269,7 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/runs/latest",
         "/forecast",
         "/forecast/entsoe",
+        "/forecasts",
         "/loads",
         "/accuracy",
         "/health",
