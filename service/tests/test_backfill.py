@@ -49,6 +49,10 @@ def test_backfill_is_idempotent_and_never_replaces_ours(
     # A longer backfill adds only the days before, each with a noon issue time of its own.
     more = _update(settings, store, backfill_days=30)
     assert more["metrics"]["backfill"]["stored"] == 2
+    # Backfilled forecasts never become the latest forecast, for this release nor for an
+    # older one on this schema (which serves max(forecast.id)).
+    latest = store.conn().execute("SELECT max(id) FROM forecast").fetchone()[0]
+    assert store.latest_forecast_id() == latest == more["forecast_id"]
     issues = dict(store.conn().execute("SELECT target_day, issue_time FROM backfill_forecast"))
     assert issues["2024-03-05"] == int(issue_time_of(date(2024, 3, 5), settings.zone).timestamp())
     assert issues["2024-03-05"] == int(pd.Timestamp("2024-03-04T11:00Z").timestamp())

@@ -340,3 +340,14 @@ def test_production_path_child_process_and_real_model(
     assert f is not None and len(f["points"]) == 24 and f["target_day"] == "2024-04-04"
     assert f["model_version"].startswith("swissenergy-model/") and f["backtest"]
     assert all(5000 < v < 12000 for _, v in f["points"])
+    # The child's first update backfilled the four weeks before (history back to 2024-02-01
+    # is enough for these settings) and reports its own peak memory.
+    assert run["metrics"]["backfill"] == {"stored": 28, "skipped": {}}
+    assert 50 < run["metrics"]["peak_rss_mib"] < 1000
+    # The child takes a backfill request too: two days more, nothing twice.
+    t = updater.trigger(backfill_days=30)
+    updater.wait(120)
+    run = store.get_run(t.run_id or 0)
+    assert run is not None and run["status"] == "succeeded", run and run["error"]
+    assert run["metrics"]["backfill"] == {"stored": 2, "skipped": {}}
+    assert len(store.forecast_days()) == 31
