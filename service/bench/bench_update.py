@@ -101,7 +101,7 @@ def main() -> int:
     print("\nUpdate time (child-process worker, real model, fake ENTSO-E on 127.0.0.1)")
     print(
         f"{'years':>5} {'update':>12} {'wall s':>7} {'fetch s':>8} {'model s':>8} "
-        f"{'points fetched':>14} {'history pts':>11} {'peak RSS MiB':>12}"
+        f"{'points fetched':>14} {'points read':>11} {'peak RSS MiB':>12}"
     )
     for y, kind, wall, fetch, model, fetched, hist, rss in rows:
         print(
