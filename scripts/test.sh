@@ -45,8 +45,9 @@ lint() {
   return "$status"
 }
 
-# The template tests validate rendered files with the real tools; in CI (CI=true) a test
-# that skips for want of one fails, so install them where we can (root on Debian/Ubuntu).
+# The template tests validate rendered files with the real tools, and the service tests load
+# the chart page in Chromium; in CI (CI=true) a test that skips for want of one fails, so
+# install them where we can (root on Debian/Ubuntu).
 validator_tools() {
   local missing=()
   command -v nft >/dev/null 2>&1 || missing+=(nftables)
@@ -54,9 +55,11 @@ validator_tools() {
   command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
   command -v restic >/dev/null 2>&1 || missing+=(restic)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
+  # The service's chart page test loads the page in a real browser (service/tests/test_browser.py).
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   [[ ${#missing[@]} -gt 0 ]] || return 0
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-    log "not installed: ${missing[*]}; the template tests that need them skip"
+    log "not installed: ${missing[*]}; the tests that need them skip (fail with CI=true)"
     return 0
   fi
   DEBIAN_FRONTEND=noninteractive apt-get update -qq

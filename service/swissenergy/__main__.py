@@ -1,4 +1,5 @@
-"""Command line: `python -m swissenergy [serve|update|migrate|backup DEST]` (default: serve)."""
+"""Command line: `python -m swissenergy [serve|update|backfill [--days N]|migrate|backup DEST]`
+(default: serve)."""
 
 from __future__ import annotations
 
@@ -35,10 +36,21 @@ def _backup(dest: Path | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="swissenergy", description=__doc__)
     p.add_argument(
-        "command", nargs="?", default="serve", choices=["serve", "update", "migrate", "backup"]
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "update", "backfill", "migrate", "backup"],
     )
     p.add_argument("dest", nargs="?", type=Path, help="backup: the file to write")
+    p.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="backfill: past days to forecast as of their own issue time (default 28)",
+    )
     args = p.parse_args(argv)
+    if args.days is not None and (args.command != "backfill" or args.days < 1):
+        p.error("--days takes a number of days >= 1, with the backfill command only")
     if args.command == "backup":
         return _backup(args.dest)
     try:
@@ -66,18 +78,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         print(f"schema version {version} at {settings.db_path}")
         return 0
-    if args.command == "update":
+    if args.command in ("update", "backfill"):
         # Same lock as the API: refuses to run beside an update started over HTTP.
+        from swissenergy.backfill import BACKFILL_DAYS
         from swissenergy.worker import Updater
 
         updater = Updater(settings.model_copy(update={"update_worker": "thread"}), store)
-        t = updater.trigger()
+        t = updater.trigger((args.days or BACKFILL_DAYS) if args.command == "backfill" else None)
         if not t.started:
             print(f"an update is already running (run {t.run_id})", file=sys.stderr)
             return 1
         updater.wait()
         run = store.get_run(t.run_id or 0) or {}
         print(f"run {t.run_id}: {run.get('status')} {run.get('error') or ''}".rstrip())
+        if done := (run.get("metrics") or {}).get("backfill"):
+            print(f"backfilled {done['stored']} days, skipped {len(done['skipped'])}")
+            for day, why in done["skipped"].items():
+                print(f"  {day}: {why}")
         return 0 if run.get("status") == "succeeded" else 1
 
     import uvicorn

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic.json_schema import SkipJsonSchema
 
 from swissenergy import timeseries as tsx
-from swissenergy.api_models import Accuracy, Detail, Forecast, Series, error
+from swissenergy.api_models import Accuracy, Detail, Forecast, Forecasts, Series, error
 from swissenergy.api_ranges import MAX_RANGE_DAYS, parse_range, when_query
 from swissenergy.serving import JSON, ForecastCache, iso, json_response
 from swissenergy.store import Store
@@ -114,6 +114,33 @@ def router(
         lo, hi = parse_range(start, end, tz, (now - 7 * tsx.DAY, now))
         return json_response(_series(lo, hi, store.read_points("load_actual", lo, hi)))
 
+    @r.get(
+        "/forecasts",
+        summary="Our forecasts of past and coming days, published or backfilled",
+        description="Per local day overlapping the range, the newest published forecast, "
+        "else the backfilled one (`backfilled`). Default: the 28 days before today, today and "
+        "tomorrow. " + _RANGE_DOC,
+        response_model=Forecasts,
+    )
+    def forecasts(
+        start: Annotated[
+            When, when_query("First instant; default: end - 30 days", "2024-04-01")
+        ] = None,
+        end: Annotated[
+            When, when_query("Exclusive; default: start + 30 days", "2024-04-03")
+        ] = None,
+    ) -> Response:
+        lo, hi = parse_range(start, end, tz, default_days(28, 1))
+        items = [
+            f
+            | {
+                "issue_time": iso(f["issue_time"]),
+                "points": [{"ts": iso(t), "mw": v} for t, v in f["points"]],
+            }
+            for f in store.forecasts_between(lo, hi)
+        ]
+        return json_response({"start": iso(lo), "end": iso(hi), "unit": "MW", "forecasts": items})
+
     acc_cache: dict[str, Any] = {}
 
     @r.get(
@@ -134,6 +161,7 @@ def router(
                 store.read_points("load_actual", since, end),
                 store.published_points(since, end),
                 store.read_points("entsoe_forecast", since, end),
+                store.backfilled_days(since, end),
             )
             acc_cache["key"] = key
         return json_response(acc_cache["value"])

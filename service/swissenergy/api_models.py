@@ -73,6 +73,25 @@ class Forecast(_Closed):
     points: list[ForecastPoint]
 
 
+class PastForecast(_Closed):
+    target_day: date = Field(description="the local day forecast")
+    issue_time: datetime
+    method: str
+    model_version: str
+    backfilled: bool = Field(
+        description="true: made after the fact, as of `issue_time` from the data known then "
+        "(the first update backfills the four weeks before it); false: published live"
+    )
+    points: list[ForecastPoint] = Field(description="the steps of the day within the range")
+
+
+class Forecasts(_Closed):
+    start: datetime
+    end: datetime = Field(description="exclusive")
+    unit: Literal["MW"]
+    forecasts: list[PastForecast]
+
+
 class LoadPoint(_Closed):
     ts: datetime
     mw: float
@@ -96,6 +115,11 @@ class Window(_Closed):
     start: datetime
     ours: Errors
     entsoe: Errors
+    backfilled_days: list[date] = Field(
+        description="local days in the window whose forecast of ours is backfilled: made "
+        "after the fact, as of that day's issue time from the data known then "
+        "(the first update backfills the four weeks before it)"
+    )
 
 
 # Absent (not null) until actual load exists: SkipJsonSchema keeps None out of the schema.

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from swissenergy import chart
+from swissenergy import chart, chart_table
 from swissenergy import timeseries as tsx
 from swissenergy.api_models import Health, NotReady, Ready, error
 from swissenergy.serving import json_response
@@ -96,14 +96,28 @@ def _render_index(store: Store, tz: ZoneInfo, now: int) -> str:
     today = datetime.fromtimestamp(now, tz).date()
     start, _ = tsx.local_day_bounds(today - timedelta(days=6), tz)
     _, end = tsx.local_day_bounds(today + timedelta(days=1), tz)
+    ours = store.published_points(start, end)
+    backfilled = store.backfilled_days(start, end)
+
+    def made_later(ts: int) -> bool:
+        return any(a <= ts < b for _, a, b in backfilled)
+
     series = {
         "actual": [(t, v) for t, _r, v in store.read_points("load_actual", start, end)],
         "entsoe": [(t, v) for t, _r, v in store.read_points("entsoe_forecast", start, end)],
-        "ours": store.published_points(start, end),
+        "ours": [p for p in ours if not made_later(p[0])],
+        "backfilled": [p for p in ours if made_later(p[0])],
     }
+    since = now - 30 * tsx.DAY  # the accuracy windows end where actual load ends
+    acc = tsx.accuracy(
+        store.read_points("load_actual", since),
+        store.published_points(since, end),
+        store.read_points("entsoe_forecast", since, end),
+        store.backfilled_days(since, end),
+    )
     fid = store.latest_forecast_id()
     f = store.get_forecast(fid) if fid else None
     ok = store.latest_run("succeeded")
-    return chart.render_page(
-        series, start, end, now, tz, ok["finished_at"] if ok else None, f, store.latest_run()
-    )
+    last_ok = ok["finished_at"] if ok else None
+    table = chart_table.render_accuracy_table(acc)
+    return chart.render_page(series, start, end, now, tz, last_ok, f, store.latest_run(), table)

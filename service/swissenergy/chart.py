@@ -17,6 +17,7 @@ SERIES = (  # key, label, colour, dash
     ("actual", "Actual load", "#1f2937", ""),
     ("entsoe", "ENTSO-E day-ahead forecast", "#d97706", "6 4"),
     ("ours", "Our day-ahead forecast", "#2563eb", ""),
+    ("backfilled", "Ours, backfilled", "#2563eb", "1.5 2.5"),
 )
 
 Line = Sequence[tuple[int, float]]  # (utc epoch s, MW)
@@ -123,7 +124,10 @@ def render_page(
     last_updated: float | None,
     forecast: dict[str, object] | None,
     run: dict[str, object] | None,
+    table: str = "",
 ) -> str:
+    """The page; `table` is the accuracy table's HTML (chart_table)."""
+
     def when(ts: float | None) -> str:
         if ts is None:
             return "never"
@@ -149,11 +153,15 @@ def render_page(
 body{{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:1000px;color:#111827;
 padding:0 1rem}} svg{{width:100%;height:auto;background:#fff}} code{{font-size:.9em}}
 .muted{{color:#6b7280}} a{{color:#2563eb}}
+table{{border-collapse:collapse;margin:1rem 0}} th,td{{padding:.25rem .75rem;text-align:right}}
+caption{{text-align:left;font-weight:600}} thead th{{border-bottom:1px solid #d1d5db}}
+td.bf{{color:#2563eb}}
 </style></head><body>
 <h1>Swiss electricity load</h1>
 <p>Last updated: <b>{when(last_updated)}</b>. {fc_line}</p>
 {run_line}
 {render_svg(series, start, end, now, tz)}
+{table}
 <p class="muted">Times in {html.escape(tz.key)}. Data: ENTSO-E Transparency Platform
 (actual total load and day-ahead total load forecast, bidding zone Switzerland).
 JSON: <a href="forecast">forecast</a> · <a href="forecast/entsoe">ENTSO-E forecast</a> ·

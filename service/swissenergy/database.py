@@ -47,6 +47,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (forecast_id, ts)
     ) WITHOUT ROWID;
     """,
+    # 2: backfilled forecasts (as-of forecasts of past days, see swissenergy.backfill). Own
+    # tables, not a flag on `forecast`: an older release on this schema serves max(forecast.id)
+    # as the latest forecast, and a backfilled one must never become that.
+    """
+    CREATE TABLE backfill_forecast (
+        target_day TEXT PRIMARY KEY,
+        run_id INTEGER REFERENCES update_run (id),
+        created_at REAL NOT NULL, issue_time INTEGER NOT NULL,
+        horizon_start INTEGER NOT NULL, horizon_end INTEGER NOT NULL,
+        resolution_s INTEGER NOT NULL, method TEXT NOT NULL, model_version TEXT NOT NULL,
+        backtest TEXT NOT NULL
+    );
+    CREATE TABLE backfill_point (
+        target_day TEXT NOT NULL REFERENCES backfill_forecast (target_day) ON DELETE CASCADE,
+        ts INTEGER NOT NULL, mw REAL NOT NULL,
+        PRIMARY KEY (target_day, ts)
+    ) WITHOUT ROWID;
+    CREATE INDEX backfill_point_ts ON backfill_point (ts);
+    """,
 ]
 
 

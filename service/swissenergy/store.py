@@ -6,13 +6,16 @@ whole or not at all.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from swissenergy.database import Database
+import numpy as np
+
+from swissenergy.store_backfill import BackfillQueries
 
 Table = Literal["load_actual", "entsoe_forecast"]
 _TABLES = ("load_actual", "entsoe_forecast")
@@ -29,7 +32,7 @@ class NewForecast:
     points: list[tuple[int, float]]  # (ts, MW), sorted
 
 
-class Store(Database):
+class Store(BackfillQueries):
     # ----------------------------------------------------------------- observations
     def upsert_points(self, table: Table, points: dict[int, tuple[int, float]]) -> int:
         """Insert or revise points; returns how many rows were new or changed.
@@ -68,6 +71,18 @@ class Store(Database):
             (start if start is not None else -(2**62), end if end is not None else 2**62),
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    def read_matrix(self, table: Table, start: int, end: int) -> np.ndarray:
+        """read_points as an (n, 3) float64 array of (ts, resolution_s, MW), streamed from
+        the cursor: 24 bytes a point where a tuple costs ~120, for the update's history."""
+        assert table in _TABLES
+        cur = self.conn().cursor()
+        cur.row_factory = None  # plain tuples, flattened straight into the array
+        cur.execute(
+            f"SELECT ts, resolution_s, mw FROM {table} WHERE ts >= ? AND ts < ? ORDER BY ts",
+            (start, end),
+        )
+        return np.fromiter(itertools.chain.from_iterable(cur), dtype="float64").reshape(-1, 3)
 
     # ----------------------------------------------------------------- runs
     def start_run(self, pid: int, host: str) -> int:
@@ -176,13 +191,19 @@ class Store(Database):
         return out
 
     def published_points(self, start: int, end: int) -> list[tuple[int, float]]:
-        """Our forecast values in [start, end): per target day, the newest forecast."""
+        """Our forecast values in [start, end): per target day, the newest published forecast,
+        else the backfilled one."""
         rows = self.conn().execute(
             """SELECT p.ts, p.mw FROM forecast_point p
             JOIN (SELECT max(id) AS id FROM forecast GROUP BY target_day) f
               ON p.forecast_id = f.id
-            WHERE p.ts >= ? AND p.ts < ? ORDER BY p.ts""",
-            (start, end),
+            WHERE p.ts >= ? AND p.ts < ?
+            UNION ALL
+            SELECT b.ts, b.mw FROM backfill_point b
+            WHERE b.ts >= ? AND b.ts < ?
+              AND b.target_day NOT IN (SELECT target_day FROM forecast)
+            ORDER BY 1""",
+            (start, end, start, end),
         )
         return [(int(r[0]), float(r[1])) for r in rows]
 

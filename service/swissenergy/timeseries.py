@@ -7,6 +7,7 @@ repeated over the finer slots it covers, finer points are averaged into a coarse
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ __all__ = [
     "ACCURACY_WINDOWS",
     "DAY",
     "HOUR",
+    "Rows",
     "accuracy",
     "load_series",
     "local_day_bounds",
@@ -29,6 +31,8 @@ __all__ = [
 ]
 
 ACCURACY_WINDOWS = {"day": 1, "week": 7, "four_weeks": 28}
+# Stored points: a list of (ts, resolution_s, MW) tuples, or the same as an (n, 3) array.
+Rows = list[tuple[int, int, float]] | np.ndarray
 
 
 def to_index(ts: np.ndarray | list[int]) -> pd.DatetimeIndex:
@@ -48,9 +52,9 @@ def series_step(rows: list[tuple[int, int, float]]) -> int:
         return int(rows[-1][1]) if rows else HOUR
 
 
-def regularize(rows: list[tuple[int, int, float]], step: int) -> pd.Series:
+def regularize(rows: Rows, step: int) -> pd.Series:
     """Points of mixed resolution -> a Series on a regular `step` grid (NaN where missing)."""
-    if not rows:
+    if len(rows) == 0:
         return pd.Series(dtype="float64", index=to_index([]))
     arr = np.asarray(rows, dtype="float64")
     ts, res, mw = arr[:, 0].astype("int64"), arr[:, 1].astype("int64"), arr[:, 2]
@@ -75,15 +79,15 @@ def regularize(rows: list[tuple[int, int, float]], step: int) -> pd.Series:
     return out.astype("float64")
 
 
-def load_series(rows: list[tuple[int, int, float]]) -> tuple[pd.Series, int]:
+def load_series(rows: Rows) -> tuple[pd.Series, int]:
     """Actual load rows -> (series on a regular grid, step seconds).
 
     Gaps stay NaN: the model treats missing values as gaps, and inventing values here would
     hide them from its backtest.
     """
-    if not rows:
+    if len(rows) == 0:
         return pd.Series(dtype="float64", index=to_index([])), HOUR
-    step = infer_step([r[0] for r in rows])
+    step = infer_step(np.asarray(rows, dtype="float64")[:, 0].astype("int64"))
     return regularize(rows, step), step
 
 
@@ -104,11 +108,14 @@ def accuracy(
     actual_rows: list[tuple[int, int, float]],
     ours: list[tuple[int, float]],
     entsoe_rows: list[tuple[int, int, float]],
+    backfilled: Sequence[tuple[str, int, int]] = (),
 ) -> dict[str, Any]:
     """MAPE (%) and MAE (MW) of our forecast and ENTSO-E's over the last day/week/4 weeks.
 
     Windows end where actual load ends. Forecasts are brought to the actual series' step
-    first, so a 15-min forecast is compared with an hourly actual as an hourly mean.
+    first, so a 15-min forecast is compared with an hourly actual as an hourly mean. Each
+    window lists the days in it whose forecast of ours is backfilled: `backfilled` holds
+    (local day, start, end) of those days (Store.backfilled_days).
     """
     if not actual_rows:
         return {"end": None, "windows": {}}
@@ -126,5 +133,6 @@ def accuracy(
             "start": lo.isoformat(),
             "ours": _errors(ours_s[ours_s.index >= lo], a),
             "entsoe": _errors(ent_s[ent_s.index >= lo], a),
+            "backfilled_days": [d for d, a, b in backfilled if b > lo.timestamp() and a < end],
         }
     return {"end": to_index([end])[0].isoformat(), "step_minutes": step // 60, "windows": out}

@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import importlib
 import logging
+import resource
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 
-from swissenergy import timerules
+from swissenergy import backfill, timerules
 from swissenergy import timeseries as tsx
 from swissenergy.config import Settings
 from swissenergy.entsoe import ACTUAL_LOAD, DAY_AHEAD_FORECAST, EntsoeClient, EntsoeError, redact
-from swissenergy.store import NewForecast, Store
+from swissenergy.forecast_check import UpdateError, validate_forecast
+from swissenergy.store import Store
 from swissenergy.timerules import DAY, HOUR
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[Settings], EntsoeClient]
-
-
-class UpdateError(RuntimeError):
-    pass
+HISTORY_MARGIN_DAYS = 60
 
 
 def _floor_hour(ts: int) -> int:
@@ -65,6 +62,14 @@ def fetch_incremental(settings: Settings, store: Store, client: EntsoeClient, no
     return received
 
 
+def history_days(settings: Settings) -> int:
+    """Days of actual load an update reads: how far the model looks back (its LightGBM
+    training window, its backtest origins and their two weeks of lags), plus a margin. More
+    would change only the memory used (tests/test_backfill.py checks the forecast is the same
+    from the whole history)."""
+    return settings.model_train_days + settings.model_backtest_origins + HISTORY_MARGIN_DAYS
+
+
 def model_settings(model: Any, settings: Settings) -> Any:
     """The model's own settings object, from the service's MODEL_* settings."""
     return model.ModelSettings(
@@ -74,43 +79,19 @@ def model_settings(model: Any, settings: Settings) -> Any:
     )
 
 
-def _validate(fc: Any, issue: pd.Timestamp, tz: ZoneInfo, step: int) -> NewForecast:
-    day = timerules.target_day_for(issue, tz)
-    lo, hi = timerules.local_day_bounds(day, tz)
-    expected = np.arange(lo, hi, step, dtype="int64")
-    pts: pd.Series = fc.points
-    if not isinstance(pts.index, pd.DatetimeIndex) or pts.index.tz is None:
-        raise UpdateError("model returned points without a tz-aware DatetimeIndex")
-    got = tsx.to_epoch(pts.index)
-    if got.shape != expected.shape or not np.array_equal(got, expected):
-        raise UpdateError(
-            f"model returned {len(got)} points; expected {len(expected)} at {step // 60} min "
-            f"covering local day {day}"
-        )
-    vals = pts.to_numpy(dtype="float64")
-    if not np.isfinite(vals).all() or (vals <= 0).any():
-        raise UpdateError("model returned non-finite or non-positive load values")
-    return NewForecast(
-        issue_time=int(issue.timestamp()),
-        target_day=day.isoformat(),
-        resolution_s=step,
-        method=str(fc.method),
-        model_version=str(fc.model_version),
-        backtest={k: {m: float(x) for m, x in v.items()} for k, v in fc.backtest.items()},
-        points=[(int(t), round(float(v), 3)) for t, v in zip(got, vals, strict=True)],
-    )
-
-
 def run_update(
     settings: Settings,
     store: Store,
     run_id: int,
     now: int,
     client_factory: ClientFactory = EntsoeClient.from_settings,
+    backfill_days: int | None = None,
 ) -> int | None:
     """Run one update for `run_id`; returns the new forecast id, or None when it failed.
 
-    Never raises: a failure is recorded on the run and the last good forecast stays.
+    The first update (no forecast of ours yet), or one given `backfill_days`, also backfills
+    the days before its target day (`backfill`). Never raises: a failure is recorded on the
+    run and the last good forecast stays.
     """
     t0 = time.monotonic()
     try:
@@ -121,8 +102,10 @@ def run_update(
 
         tz = settings.zone
         issue = timerules.issue_time_for(pd.Timestamp(now, unit="s", tz="UTC"), tz)
-        rows = store.read_points("load_actual", end=int(issue.timestamp()))
+        end = int(issue.timestamp())
+        rows = store.read_matrix("load_actual", end - history_days(settings) * DAY, end)
         load, step = tsx.load_series(rows)
+        del rows  # freed before the model runs: the peak is the model's, not the input's
         if load.dropna().empty:
             raise UpdateError("no actual load before the issue time; nothing to train on")
         lag_h = (issue - load.dropna().index[-1]).total_seconds() / 3600
@@ -138,21 +121,39 @@ def run_update(
         fc = model.forecast_next_day(
             load, issue_time=issue, tz=tz, settings=model_settings(model, settings)
         )
-        new = _validate(fc, issue, tz, step)
+        new = validate_forecast(fc, issue, tz, step)
         t_model = time.monotonic() - t1
+        history_points = len(load)
+        del load  # the backfill reads its own window
 
+        extra: dict[str, Any] = {}
+        if backfill_days or store.latest_forecast_id() is None:
+            extra["backfill"] = backfill.backfill(
+                settings,
+                store,
+                run_id,
+                model,
+                model_settings(model, settings),
+                timerules.target_day_for(issue, tz),
+                backfill_days or backfill.BACKFILL_DAYS,
+                history_days(settings),
+            )
         acc = tsx.accuracy(
             store.read_points("load_actual", start=now - 29 * DAY),
             store.published_points(now - 29 * DAY, now + 2 * DAY),
             store.read_points("entsoe_forecast", start=now - 29 * DAY),
+            store.backfilled_days(now - 29 * DAY, now + 2 * DAY),
         )
         metrics = {
             "rows_fetched": received,
-            "history_points": len(load),
+            "history_points": history_points,  # read for the model: history_days' worth
             "fetch_s": round(t_fetch, 3),
             "model_s": round(t_model, 3),
             "duration_s": round(time.monotonic() - t0, 3),
+            # Of the process running the update: the worker child, unless UPDATE_WORKER=thread.
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "accuracy": acc,
+            **extra,
         }
         fid = store.publish(run_id, new, metrics)
         log.info(

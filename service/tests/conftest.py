@@ -73,8 +73,11 @@ def settings(tmp_path: Path, fake: FakeEntsoe) -> Settings:
 
 @pytest.fixture
 def child_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker child reads the API key from the environment, as in production."""
+    """The worker child reads the API key from the environment, as in production. It runs
+    this checkout's package: a shared venv may hold an editable install of another one."""
     monkeypatch.setenv("ENTSOE_API_KEY", KEY)
+    paths = [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import schemathesis
 from fastapi import HTTPException
 from swissenergy.api_ranges import MAX_RANGE_DAYS, parse_when
 
-RANGE_PATHS = {"/loads", "/forecast/entsoe"}
+RANGE_PATHS = {"/loads", "/forecast/entsoe", "/forecasts"}
 TZ = ZoneInfo("Europe/Zurich")
 
 

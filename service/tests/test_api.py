@@ -176,14 +176,21 @@ def test_routes_follow_the_configured_time_zone(tmp_path: Path, store: Store) ->
 
 
 def test_accuracy(client: TestClient, store: Store) -> None:
-    run_update(client)
+    run = run_update(client)
     body = client.get("/accuracy").json()
     assert set(body["windows"]) == {"day", "week", "four_weeks"}
-    ent = body["windows"]["four_weeks"]["entsoe"]
+    four = body["windows"]["four_weeks"]
+    ent = four["entsoe"]
     assert ent["points"] > 500 and 0 < ent["mape"] < 10 and ent["mae"] > 0
-    # Our forecast covers tomorrow only, so it has no actuals to compare with yet.
-    assert body["windows"]["day"]["ours"]["points"] == 0
-    # Once a forecast for a past day exists, it is scored.
+    # The published forecast covers tomorrow only, but the first update backfilled the 28
+    # days before it: ours is scored from the first update on, those days marked.
+    assert run["metrics"]["backfill"] == {"stored": 28, "skipped": {}}
+    backfilled = [f"2024-03-{d:02d}" for d in range(7, 32)] + ["2024-04-01", "2024-04-02"]
+    assert four["backfilled_days"] == [*backfilled, "2024-04-03"]
+    assert four["ours"]["points"] >= 27 * 24 and 0 < four["ours"]["mape"] < 20
+    assert body["windows"]["day"]["backfilled_days"] == ["2024-04-02", "2024-04-03"]
+    assert body["windows"]["day"]["ours"]["points"] >= 20
+    # A published forecast of a past day replaces the backfilled one (and is scored).
     from swissenergy.store import NewForecast
 
     day_pts = [(t, 7000.0) for t in range(NOW - 86400 - NOW % 3600, NOW - NOW % 3600, 3600)]
@@ -191,8 +198,30 @@ def test_accuracy(client: TestClient, store: Store) -> None:
     store.publish(
         run_id, NewForecast(NOW - 2 * 86400, "2024-04-02", 3600, "m", "v", {}, day_pts), {}
     )
-    ours = client.get("/accuracy").json()["windows"]["day"]["ours"]
-    assert ours["points"] >= 20 and ours["mape"] > 0
+    day = client.get("/accuracy").json()["windows"]["day"]
+    assert day["ours"]["points"] >= 20 and day["ours"]["mape"] > 0
+    assert day["backfilled_days"] == ["2024-04-03"]
+
+
+def test_forecasts_lists_ours_published_and_backfilled(client: TestClient) -> None:
+    run_update(client)
+    body = client.get("/forecasts").json()
+    assert body["start"] == "2024-03-05T23:00:00Z" and body["end"] == "2024-04-04T22:00:00Z"
+    days = [(f["target_day"], f["backfilled"], len(f["points"])) for f in body["forecasts"]]
+    backfilled = [f"2024-03-{d:02d}" for d in range(7, 32)] + [f"2024-04-0{d}" for d in (1, 2, 3)]
+    assert days == [(d, True, 23 if d == "2024-03-31" else 24) for d in backfilled] + [
+        ("2024-04-04", False, 24)
+    ]
+    first = body["forecasts"][0]
+    assert first["issue_time"] == "2024-03-06T11:00:00Z" and first["method"] == "weekly_naive"
+    assert first["points"][0] == {"ts": "2024-03-06T23:00:00Z", "mw": first["points"][0]["mw"]}
+    # A range cuts the points to it.
+    part = client.get("/forecasts", params={"start": "2024-04-02T12:00", "end": "2024-04-03"})
+    (only,) = part.json()["forecasts"]
+    assert only["target_day"] == "2024-04-02" and len(only["points"]) == 12
+    assert client.get("/forecasts", params={"end": "2024-01-01"}).json()["forecasts"] == []
+    bad = client.get("/forecasts", params={"start": "2024-04-05", "end": "2024-04-04"})
+    assert bad.status_code == 422
 
 
 def test_metrics(client: TestClient) -> None:
@@ -215,7 +244,19 @@ def test_chart_page_is_self_contained(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
-    assert "<svg" in html and html.count("<path") == 3 and "Last updated" in html
+    # Actual, ENTSO-E's, ours published and ours backfilled (the first update's 28 days).
+    assert "<svg" in html and html.count("<path") == 4 and "Last updated" in html
+    assert 'stroke-dasharray="1.5 2.5"' in html and "Ours, backfilled<" in html
+    table = html[html.index('<table id="accuracy">') : html.index("</table>")]
+    rows = re.findall(
+        r'<tr data-window="(\w+)">.*?class="ours">([\d.]+) %<.*?'
+        r'class="entsoe">([\d.]+) %<.*?(\d+) backfilled\*',
+        table,
+    )
+    assert [r[0] for r in rows] == ["day", "week", "four_weeks"]
+    # Windows end with the actual load (04-03 noon): the week touches 8 local days.
+    assert [r[3] for r in rows] == ["2", "8", "28"]
+    assert all(0 < float(r[1]) < 20 and 0 < float(r[2]) < 20 for r in rows)
     assert "<script" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing fetched from elsewhere
     assert "2024-04-04" in html  # the forecast day
@@ -228,6 +269,7 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/runs/latest",
         "/forecast",
         "/forecast/entsoe",
+        "/forecasts",
         "/loads",
         "/accuracy",
         "/health",

@@ -218,3 +218,28 @@ def test_client_defaults_are_the_settings_defaults() -> None:
     ):
         assert params[name].default == fields[f"entsoe_{name}"].default, name
     assert fields["entsoe_timeout_s"].default == 120.0  # one year per request takes a while
+
+
+@pytest.mark.parametrize("gzip", [False, True])
+@pytest.mark.parametrize("fault", [None, "nodata", "bad_request"])
+def test_fake_answers_xml_as_exactly_text_xml(
+    fake: FakeEntsoe, gzip: bool, fault: str | None
+) -> None:
+    """The contract's `text/xml`, with no charset: entsoe-py compares the header whole."""
+    import httpx
+
+    if fault:
+        fake.add_fault(fault)
+    params = {
+        "documentType": "A65",
+        "processType": "A16",
+        "outBiddingZone_Domain": "10YCH-SWISSGRIDZ",
+        "periodStart": "202402010000",
+        "periodEnd": "202402030000",
+        "securityToken": KEY,
+    }
+    headers = {"Accept-Encoding": "gzip" if gzip else "identity"}
+    r = httpx.get(fake.base_url, params=params, headers=headers)  # type: ignore[attr-defined]
+    assert r.status_code == (400 if fault == "bad_request" else 200)
+    assert r.headers["content-type"] == "text/xml"
+    assert r.text.lstrip().startswith("<?xml")

@@ -53,8 +53,12 @@ def test_first_update_publishes_the_next_day(
     assert f is not None and f["target_day"] == "2024-04-04"
     assert len(f["points"]) == 24 and f["resolution_s"] == 3600
     assert f["points"][0][0] == int(pd.Timestamp("2024-04-03T22:00Z").timestamp())
-    # The model saw only data before the issue time (stub asserts it) and the issue is noon.
-    assert stub_model.calls == [pd.Timestamp("2024-04-03T10:00Z")]
+    # The model saw only data before each issue time (the stub asserts it): first the live
+    # forecast at today's noon, then the first update's backfill of the 28 days before its
+    # target day, each issued at local noon of the day before it.
+    assert stub_model.calls[0] == pd.Timestamp("2024-04-03T10:00Z")
+    noons = pd.date_range("2024-03-06 12:00", "2024-04-02 12:00", freq="D", tz=settings.zone)
+    assert stub_model.calls[1:] == list(noons.tz_convert("UTC"))
     assert run["rows_fetched"] > 24 * 60
     assert run["metrics"]["accuracy"]["windows"]["week"]["entsoe"]["points"] > 0
 
@@ -193,7 +197,8 @@ def test_two_concurrent_triggers_start_one_update(
     assert {r.run_id for r in results} == {started[0].run_id}  # 409s name the running run
     updater.wait(30)
     assert store.get_run(started[0].run_id)["status"] == "succeeded"  # type: ignore[index]
-    assert len(stub_model.calls) == 1
+    # One update ran: one live forecast (plus the first update's 28 backfilled days).
+    assert len(stub_model.calls) == 1 + 28
     assert updater.trigger().started  # free again afterwards
     updater.wait(30)
 
@@ -335,3 +340,14 @@ def test_production_path_child_process_and_real_model(
     assert f is not None and len(f["points"]) == 24 and f["target_day"] == "2024-04-04"
     assert f["model_version"].startswith("swissenergy-model/") and f["backtest"]
     assert all(5000 < v < 12000 for _, v in f["points"])
+    # The child's first update backfilled the four weeks before (history back to 2024-02-01
+    # is enough for these settings) and reports its own peak memory.
+    assert run["metrics"]["backfill"] == {"stored": 28, "skipped": {}}
+    assert 50 < run["metrics"]["peak_rss_mib"] < 1000
+    # The child takes a backfill request too: two days more, nothing twice.
+    t = updater.trigger(backfill_days=30)
+    updater.wait(120)
+    run = store.get_run(t.run_id or 0)
+    assert run is not None and run["status"] == "succeeded", run and run["error"]
+    assert run["metrics"]["backfill"] == {"stored": 2, "skipped": {}}
+    assert len(store.forecast_days()) == 31

@@ -347,6 +347,15 @@ def _no_data_text(p: dict[str, str]) -> str:
     )
 
 
+def _content_type(ctype: str) -> str:
+    """XML goes out as exactly `text/xml`, as the platform sends it (the contract): entsoe-py
+    and other clients compare the header whole, so a charset parameter breaks them. The XML
+    declaration names the encoding."""
+    if ctype == "text/xml":
+        return ctype
+    return f"{ctype}; charset=UTF-8" if ctype else "text/plain"
+
+
 def _make_handler(fake: FakeEntsoe) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -362,7 +371,7 @@ def _make_handler(fake: FakeEntsoe) -> type[BaseHTTPRequestHandler]:
             else:
                 gz = False
             self.send_response(status)
-            self.send_header("Content-Type", f"{ctype}; charset=UTF-8" if ctype else "text/plain")
+            self.send_header("Content-Type", _content_type(ctype))
             self.send_header("Content-Length", str(len(body)))
             if gz:
                 self.send_header("Content-Encoding", "gzip")
