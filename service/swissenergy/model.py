@@ -30,6 +30,7 @@ class DayAheadForecast:
     method: str  # the published candidate or blend, e.g. "level_adjusted_weekly_naive"
     model_version: str  # "swissenergy-model/1 method=... trained_until=..."
     backtest: dict[str, dict[str, float]]  # candidate -> {"mape": percent, "mae": MW}
+    repaired_points: int = 0  # history values the input cleaning replaced (bad, not missing)
 
 
 def forecast_next_day(
@@ -71,4 +72,5 @@ def forecast_next_day(
             for name, scores in run.backtest.items()
             if all(math.isfinite(v) for v in scores.values())
         },
+        repaired_points=run.repaired_points,
     )

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import DayCalendar, build_calendar
+from .cleaning import clean_grid
 from .gbm import HISTORY_DAYS, lightgbm_forecast
 from .grid import LocalGrid, build_grid, target_stamps, wall_clock_slots
 from .holt_winters import holt_winters
@@ -53,6 +54,7 @@ class ForecastRun:
     # target dates are `target_dates` (same order).
     profiles: dict[str, np.ndarray]
     target_dates: list[date]
+    repaired_points: int  # history values flagged by the cleaning (see `cleaning`)
 
 
 def required_history_days(settings: ModelSettings) -> int:
@@ -81,6 +83,7 @@ def run_forecast(
         )
     days = grid.dates()
     cal = build_calendar([*days, days[-1] + timedelta(days=1)], holiday_country)
+    grid, repaired = clean_grid(grid, cal)
 
     k_first = 1
     while (grid.target_day - k_first + 1) * spd > grid.origin:
@@ -130,6 +133,7 @@ def run_forecast(
         step=grid.step,
         profiles=usable,
         target_dates=[days[t] for _, t in origins],
+        repaired_points=repaired,
     )
 
 
