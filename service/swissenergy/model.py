@@ -1,11 +1,13 @@
 """Day-ahead load forecast: the interface the pipeline uses.
 
 `forecast_next_day` forecasts every step of the local day after the issue time's local date
-from the load known strictly before the issue time. Four candidates compete (weekly-naive,
-level-adjusted weekly-naive, Taylor's double-seasonal Holt-Winters, LightGBM); a rolling-origin
-backtest over the last `backtest_origins` days, each origin seeing only what was known then,
-decides which one, or which inverse-MAPE blend of the best two, is published. Holidays are
-forecast like Sundays. Runs are deterministic for a given input and settings.
+from the load known strictly before the issue time. The history is cleaned first (bad values
+repaired causally, see `forecasting.cleaning`). Five candidates (weekly-naive, level-adjusted
+weekly-naive, multi-week naive, Taylor's double-seasonal Holt-Winters, LightGBM) forecast; the
+published forecast is their median, unless a rolling-origin backtest over the last
+`backtest_origins` days, each origin seeing only what was known then, finds weekly-naive
+better. Holidays are forecast like Sundays. Runs are deterministic for a given input and
+settings.
 
 The implementation lives in `swissenergy.forecasting`.
 """
@@ -27,7 +29,7 @@ __all__ = ["DayAheadForecast", "ModelSettings", "forecast_next_day", "required_h
 @dataclass(frozen=True)
 class DayAheadForecast:
     points: pd.Series  # float MW, tz-aware UTC DatetimeIndex, every step of the next local day
-    method: str  # the published candidate or blend, e.g. "level_adjusted_weekly_naive"
+    method: str  # the published candidate or composite, e.g. "median(lightgbm,...)"
     model_version: str  # "swissenergy-model/1 method=... trained_until=..."
     backtest: dict[str, dict[str, float]]  # candidate -> {"mape": percent, "mae": MW}
     repaired_points: int = 0  # history values the input cleaning replaced (bad, not missing)

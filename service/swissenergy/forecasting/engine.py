@@ -3,9 +3,8 @@ picks what is published.
 
 Backtest origins are the same local time of day as the issue origin (same data availability),
 whole days earlier, starting with the latest one whose target day is complete before the
-issue origin. Every candidate reads only positions before each origin (see `grid`). The
-published method is the candidate, or the inverse-MAPE blend of the best two, with the lowest
-backtest MAPE.
+issue origin. Every candidate reads only positions before each origin (see `grid`). What is
+published is decided in `selection` (by default the candidates' median).
 """
 
 from __future__ import annotations
@@ -24,14 +23,16 @@ from .cleaning import clean_grid
 from .gbm import HISTORY_DAYS, lightgbm_forecast
 from .grid import LocalGrid, build_grid, target_stamps, wall_clock_slots
 from .holt_winters import holt_winters
-from .naive import level_adjusted_weekly_naive, weekly_naive
+from .naive import level_adjusted_weekly_naive, multi_week_naive, weekly_naive
+from .selection import choose
 from .settings import ModelSettings
 
 WEEKLY_NAIVE = "weekly_naive"
 LEVEL_ADJUSTED = "level_adjusted_weekly_naive"
 HOLT_WINTERS = "double_seasonal_hw"
 LIGHTGBM = "lightgbm"
-CANDIDATES = (WEEKLY_NAIVE, LEVEL_ADJUSTED, HOLT_WINTERS, LIGHTGBM)
+MULTI_WEEK = "multi_week_naive"
+CANDIDATES = (WEEKLY_NAIVE, LEVEL_ADJUSTED, HOLT_WINTERS, LIGHTGBM, MULTI_WEEK)
 MODEL_NAME = "swissenergy-model/1"
 # Days of history needed beyond the backtest origins: the issue day and two weeks of
 # references and level windows behind the oldest origin.
@@ -103,19 +104,15 @@ def run_forecast(
             covered &= rows
     if not usable:
         raise ValueError("no candidate could forecast from this history")
-    backtest = {n: _score(f[1:][covered], actual[covered]) for n, f in usable.items()}
-    ranked = sorted(usable, key=lambda n: (_rank(backtest[n]), CANDIDATES.index(n)))
-    method, weights = ranked[0], {ranked[0]: 1.0}
-    if settings.blend and len(ranked) >= 2 and np.isfinite(_rank(backtest[ranked[1]])):
-        a, b = ranked[:2]
-        inv = np.array([1.0 / max(backtest[n]["mape"], 1e-9) for n in (a, b)])
-        wa, wb = inv / inv.sum()
-        name = f"blend({a}={wa:.2f},{b}={wb:.2f})"
-        blended = wa * usable[a] + wb * usable[b]
-        backtest[name] = _score(blended[1:][covered], actual[covered])
-        usable[name] = blended
-        if _rank(backtest[name]) < _rank(backtest[method]):
-            method, weights = name, {a: float(wa), b: float(wb)}
+    choice = choose(
+        usable,
+        actual,
+        covered,
+        CANDIDATES,
+        ensemble=settings.ensemble,
+        blend=settings.blend,
+        fallback=WEEKLY_NAIVE,
+    )
 
     stamps = target_stamps(days[grid.target_day], tz, grid.step)
     slots = wall_clock_slots(stamps, tz, grid.step)
@@ -124,14 +121,14 @@ def run_forecast(
         return pd.Series(np.maximum(profile[slots], 0.0), index=stamps, name="load_mw")
 
     return ForecastRun(
-        points=on_stamps(usable[method][0]),
-        method=method,
-        weights=weights,
+        points=on_stamps(choice.profiles[choice.method][0]),
+        method=choice.method,
+        weights=choice.weights,
         candidates={n: on_stamps(forecasts[n][0]) for n in forecasts if n in usable},
-        backtest=backtest,
+        backtest=choice.backtest,
         trained_until=grid.last_observation,
         step=grid.step,
-        profiles=usable,
+        profiles=choice.profiles,
         target_dates=[days[t] for _, t in origins],
         repaired_points=repaired,
     )
@@ -142,6 +139,7 @@ def _candidates(settings: ModelSettings) -> dict[str, Candidate]:
     return {
         WEEKLY_NAIVE: partial(weekly_naive, threshold=threshold),
         LEVEL_ADJUSTED: partial(level_adjusted_weekly_naive, threshold=threshold),
+        MULTI_WEEK: partial(multi_week_naive, threshold=threshold),
         HOLT_WINTERS: partial(
             holt_winters,
             window_days=settings.hw_window_days,
@@ -158,22 +156,6 @@ def _candidates(settings: ModelSettings) -> dict[str, Candidate]:
             threshold=threshold,
         ),
     }
-
-
-def _score(forecast: np.ndarray, actual: np.ndarray) -> dict[str, float]:
-    ok = np.isfinite(actual) & (actual != 0) & np.isfinite(forecast)
-    if not ok.any():
-        return {"mape": float("nan"), "mae": float("nan")}
-    err = np.abs(forecast[ok] - actual[ok])
-    return {
-        "mape": float(100.0 * np.mean(err / np.abs(actual[ok]))),
-        "mae": float(np.mean(err)),
-    }
-
-
-def _rank(scores: dict[str, float]) -> float:
-    mape = scores["mape"]
-    return mape if np.isfinite(mape) else float("inf")
 
 
 def _utc(ts: pd.Timestamp) -> pd.Timestamp:
