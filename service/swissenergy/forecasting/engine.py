@@ -24,7 +24,7 @@ from .gbm import HISTORY_DAYS, lightgbm_forecast
 from .grid import LocalGrid, build_grid, target_stamps, wall_clock_slots
 from .holt_winters import holt_winters
 from .naive import level_adjusted_weekly_naive, multi_week_naive, weekly_naive
-from .selection import choose
+from .selection import Choice, choose
 from .settings import ModelSettings
 
 WEEKLY_NAIVE = "weekly_naive"
@@ -37,6 +37,8 @@ MODEL_NAME = "swissenergy-model/1"
 # Days of history needed beyond the backtest origins: the issue day and two weeks of
 # references and level windows behind the oldest origin.
 BASE_HISTORY_DAYS = 15
+# With less history than the full model needs, weekly-naive alone: it needs the week-earlier day.
+MIN_HISTORY_DAYS = 8
 
 Candidate = Callable[[LocalGrid, DayCalendar, list[tuple[int, int]]], np.ndarray]
 
@@ -75,17 +77,52 @@ def run_forecast(
     max_days = max(settings.train_days + HISTORY_DAYS, settings.hw_window_days) + k_count + 4
     grid = build_grid(load, issue_time=issue, tz=tz, max_days=max_days)
     needed = required_history_days(settings)
-    spd = grid.steps_per_day
-    if grid.observed_days() < needed:
+    short = grid.observed_days() < needed
+    if short and grid.observed_days() < MIN_HISTORY_DAYS:
         raise ValueError(
-            f"load history too short: need at least {needed} days before issue_time "
-            f"(backtest_origins={k_count} + {BASE_HISTORY_DAYS}), got "
-            f"{grid.observed_days()} whole days since {grid.start}"
+            f"load history too short: need at least {MIN_HISTORY_DAYS} days before issue_time "
+            f"for weekly-naive and {needed} for the full model (backtest_origins={k_count} + "
+            f"{BASE_HISTORY_DAYS}), got {grid.observed_days()} whole days since {grid.start}"
         )
     days = grid.dates()
     cal = build_calendar([*days, days[-1] + timedelta(days=1)], holiday_country)
     grid, repaired = clean_grid(grid, cal)
+    if short:  # too little history to backtest anything: weekly-naive, as good as itself
+        origins = [(grid.origin, grid.target_day)]
+        forecasts = {WEEKLY_NAIVE: weekly_naive(grid, cal, origins, settings.holiday_threshold)}
+        usable = {n: f for n, f in forecasts.items() if np.isfinite(f[0]).all()}
+        choice = Choice(WEEKLY_NAIVE, {WEEKLY_NAIVE: 1.0}, usable, {})
+        if not usable:
+            raise ValueError("weekly-naive could not forecast: the week-earlier day is missing")
+    else:
+        origins, forecasts, usable, choice = _backtested(grid, cal, settings)
 
+    stamps = target_stamps(days[grid.target_day], tz, grid.step)
+    slots = wall_clock_slots(stamps, tz, grid.step)
+
+    def on_stamps(profile: np.ndarray) -> pd.Series:
+        return pd.Series(np.maximum(profile[slots], 0.0), index=stamps, name="load_mw")
+
+    return ForecastRun(
+        points=on_stamps(choice.profiles[choice.method][0]),
+        method=choice.method,
+        weights=choice.weights,
+        candidates={n: on_stamps(forecasts[n][0]) for n in forecasts if n in usable},
+        backtest=choice.backtest,
+        trained_until=grid.last_observation,
+        step=grid.step,
+        profiles=choice.profiles,
+        target_dates=[days[t] for _, t in origins],
+        repaired_points=repaired,
+    )
+
+
+def _backtested(
+    grid: LocalGrid, cal: DayCalendar, settings: ModelSettings
+) -> tuple[list[tuple[int, int]], dict[str, np.ndarray], dict[str, np.ndarray], Choice]:
+    """Every candidate at the issue and backtest origins, and what is published."""
+    spd = grid.steps_per_day
+    k_count = settings.backtest_origins
     k_first = 1
     while (grid.target_day - k_first + 1) * spd > grid.origin:
         k_first += 1
@@ -113,25 +150,7 @@ def run_forecast(
         blend=settings.blend,
         fallback=WEEKLY_NAIVE,
     )
-
-    stamps = target_stamps(days[grid.target_day], tz, grid.step)
-    slots = wall_clock_slots(stamps, tz, grid.step)
-
-    def on_stamps(profile: np.ndarray) -> pd.Series:
-        return pd.Series(np.maximum(profile[slots], 0.0), index=stamps, name="load_mw")
-
-    return ForecastRun(
-        points=on_stamps(choice.profiles[choice.method][0]),
-        method=choice.method,
-        weights=choice.weights,
-        candidates={n: on_stamps(forecasts[n][0]) for n in forecasts if n in usable},
-        backtest=choice.backtest,
-        trained_until=grid.last_observation,
-        step=grid.step,
-        profiles=choice.profiles,
-        target_dates=[days[t] for _, t in origins],
-        repaired_points=repaired,
-    )
+    return origins, forecasts, usable, choice
 
 
 def _candidates(settings: ModelSettings) -> dict[str, Candidate]:
