@@ -50,9 +50,13 @@ def test_a_bad_value_before_the_issue_barely_moves_the_forecast(
         assert fc.repaired_points > base.repaired_points
 
 
-def test_clean_history_is_left_alone() -> None:
-    load = synthetic("2024-01-01", "2024-03-14", "15min", noise=0.02)
-    assert forecast_next_day(load, issue_time=ISSUE, tz=TZ, settings=FAST).repaired_points == 0
+@pytest.mark.parametrize("country", ["CH", ""], ids=["calendar", "no-calendar"])
+def test_clean_history_is_left_alone(country: str) -> None:
+    # Good Friday and Easter Monday (load like a Sunday) inside: not glitches.
+    load = synthetic("2024-01-01", "2024-04-10", "15min", noise=0.02)
+    issue = issue_at("2024-04-08")
+    fc = forecast_next_day(load, issue_time=issue, tz=TZ, settings=FAST, holiday_country=country)
+    assert fc.repaired_points == 0
 
 
 def test_values_at_and_after_the_issue_are_never_read() -> None:

@@ -24,7 +24,7 @@ from .calendar import DayCalendar
 from .grid import LocalGrid, causal_fill
 
 STUCK_REPEATS = 2  # a value equal to the two before it is stuck: three equal in a row
-MIN_LOG_DEVIATION = 0.3  # about +35 % / -26 % against the level-scaled week-earlier value
+MIN_LOG_DEVIATION = 0.4  # about +49 % / -33 %: a holiday not in the calendar (-28 %) passes
 Z_LIMIT = 6.0
 MAD_TO_SIGMA = 1.4826
 HOLIDAY_WEIGHT = 0.1  # days observed this much are not judged against the weekly profile
