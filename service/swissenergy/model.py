@@ -30,7 +30,7 @@ __all__ = ["DayAheadForecast", "ModelSettings", "forecast_next_day", "required_h
 class DayAheadForecast:
     points: pd.Series  # float MW, tz-aware UTC DatetimeIndex, every step of the next local day
     method: str  # the published candidate or composite, e.g. "median(lightgbm,...)"
-    model_version: str  # "swissenergy-model/1 method=... trained_until=..."
+    model_version: str  # "swissenergy-model/2 method=... trained_until=..."
     backtest: dict[str, dict[str, float]]  # candidate -> {"mape": percent, "mae": MW}
     repaired_points: int = 0  # history values the input cleaning replaced (bad, not missing)
 
@@ -50,9 +50,10 @@ def forecast_next_day(
     values stamped strictly before `issue_time` are read. `holiday_country` is an ISO code
     known to the `holidays` package, or "" for none.
 
-    Raises ValueError when the history is too short (the message says how many days are
-    needed: `required_history_days(settings)`, backtest_origins + 15), ends more than 7 days
-    before the issue time, or its step is not supported, or when issue_time is naive.
+    With fewer than `required_history_days(settings)` (backtest_origins + 15) days of history
+    it publishes weekly-naive alone, with an empty backtest. Raises ValueError when the
+    history is shorter than 8 days (the message says how many are needed), ends more than 7
+    days before the issue time, or its step is not supported, or when issue_time is naive.
     """
     run = run_forecast(
         load,

@@ -59,6 +59,18 @@ def test_clean_history_is_left_alone(country: str) -> None:
     assert fc.repaired_points == 0
 
 
+def test_hourly_history_repeated_on_a_finer_grid_is_not_stuck() -> None:
+    """The update brings older hourly rows to the current 15-minute step by repeating each
+    value four times (timeseries.regularize): that is not a frozen meter."""
+    hourly = synthetic("2024-01-01", "2024-02-15", noise=0.02)
+    repeated = hourly.resample("15min").ffill()
+    quarter = synthetic("2024-02-15", "2024-03-14", "15min", noise=0.02, seed=1)
+    load = pd.concat([repeated[repeated.index < quarter.index[0]], quarter])
+    fc = forecast_next_day(load, issue_time=ISSUE, tz=TZ, settings=FAST)
+    assert "step=15min" in fc.model_version
+    assert fc.repaired_points == 0
+
+
 def test_values_at_and_after_the_issue_are_never_read() -> None:
     load = synthetic("2024-01-01", "2024-04-15")
     base = forecast_next_day(load, issue_time=ISSUE, tz=TZ, settings=FAST)

@@ -1,7 +1,8 @@
 """Causal cleaning of the load history before any candidate sees it.
 
-A value is flagged when it is non-positive, stuck (equal to the `STUCK_REPEATS` values before
-it: a frozen meter), or implausible against the recent weekly profile: its log ratio to the
+A value is flagged when it is non-positive, stuck (equal to the values of the hour before it,
+and to at least `STUCK_REPEATS` of them: a frozen meter; an hourly value repeated over the
+finer slots it covers is not stuck), or implausible against the recent weekly profile: its log ratio to the
 cleaned value a week earlier departs from the current level (the median of that ratio over
 the previous 24 hours, else the previous week) by more than `MIN_LOG_DEVIATION` and by more
 than `Z_LIMIT` robust standard deviations of the past week's departures. Flagged values become
@@ -23,7 +24,7 @@ import pandas as pd
 from .calendar import DayCalendar
 from .grid import LocalGrid, causal_fill
 
-STUCK_REPEATS = 2  # a value equal to the two before it is stuck: three equal in a row
+STUCK_REPEATS = 2  # at least three equal in a row (hourly data: three hours)
 MIN_LOG_DEVIATION = 0.4  # about +49 % / -33 %: a holiday not in the calendar (-28 %) passes
 Z_LIMIT = 6.0
 MAD_TO_SIGMA = 1.4826
@@ -36,7 +37,8 @@ def clean_grid(grid: LocalGrid, cal: DayCalendar) -> tuple[LocalGrid, int]:
     spd, origin = grid.steps_per_day, grid.origin
     week = 7 * spd
     x = grid.raw.reshape(-1)[:origin].copy()
-    flagged = _non_positive(x) | _stuck(x)
+    per_hour = max(int(pd.Timedelta(hours=1) // grid.step), 1)
+    flagged = _non_positive(x) | _stuck(x, max(STUCK_REPEATS, per_hour))
     x[flagged] = np.nan
 
     holiday = cal.holiday[: grid.n_days] >= HOLIDAY_WEIGHT
@@ -78,10 +80,10 @@ def _non_positive(x: np.ndarray) -> np.ndarray:
         return np.asarray(x <= 0)
 
 
-def _stuck(x: np.ndarray) -> np.ndarray:
+def _stuck(x: np.ndarray, repeats: int) -> np.ndarray:
     same = np.ones(x.size, dtype=bool)
-    same[:STUCK_REPEATS] = False
-    for k in range(1, STUCK_REPEATS + 1):
+    same[:repeats] = False
+    for k in range(1, repeats + 1):
         same[k:] &= x[k:] == x[:-k]
     return same
 

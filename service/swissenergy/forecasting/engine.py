@@ -33,7 +33,8 @@ HOLT_WINTERS = "double_seasonal_hw"
 LIGHTGBM = "lightgbm"
 MULTI_WEEK = "multi_week_naive"
 CANDIDATES = (WEEKLY_NAIVE, LEVEL_ADJUSTED, HOLT_WINTERS, LIGHTGBM, MULTI_WEEK)
-MODEL_NAME = "swissenergy-model/1"
+# /2: input cleaning, the median of the candidates, the short-history fallback.
+MODEL_NAME = "swissenergy-model/2"
 # Days of history needed beyond the backtest origins: the issue day and two weeks of
 # references and level windows behind the oldest origin.
 BASE_HISTORY_DAYS = 15
