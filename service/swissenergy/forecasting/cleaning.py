@@ -2,12 +2,12 @@
 
 A value is flagged when it is non-positive, stuck (equal to the values of the hour before it,
 and to at least `STUCK_REPEATS` of them: a frozen meter; an hourly value repeated over the
-finer slots it covers is not stuck), or implausible against the recent weekly profile: its log ratio to the
-cleaned value a week earlier departs from the current level (the median of that ratio over
-the previous 24 hours, else the previous week) by more than `MIN_LOG_DEVIATION` and by more
-than `Z_LIMIT` robust standard deviations of the past week's departures. Flagged values become
-gaps in `raw` (so backtests never score against them) and, like missing values, are repaired
-in `filled` with the week-earlier value scaled to the current level.
+finer slots it covers is not stuck), or implausible against the recent weekly profile: its log
+ratio to the cleaned value a week earlier departs from the current level (the median of that
+ratio over the previous 24 hours, else the previous week) by more than `MIN_LOG_DEVIATION` and
+by more than `Z_LIMIT` robust standard deviations of the past week's departures. Flagged values
+become gaps in `raw` (so backtests never score against them) and, like missing values, are
+repaired in `filled` with the week-earlier value scaled to the current level.
 
 Every decision about position i reads positions before i only, so a value is cleaned the same
 way whichever later origin looks at it. Days touching a holiday (the day itself or its
