@@ -1,11 +1,13 @@
 """Day-ahead load forecast: the interface the pipeline uses.
 
 `forecast_next_day` forecasts every step of the local day after the issue time's local date
-from the load known strictly before the issue time. Four candidates compete (weekly-naive,
-level-adjusted weekly-naive, Taylor's double-seasonal Holt-Winters, LightGBM); a rolling-origin
-backtest over the last `backtest_origins` days, each origin seeing only what was known then,
-decides which one, or which inverse-MAPE blend of the best two, is published. Holidays are
-forecast like Sundays. Runs are deterministic for a given input and settings.
+from the load known strictly before the issue time. The history is cleaned first (bad values
+repaired causally, see `forecasting.cleaning`). Five candidates (weekly-naive, level-adjusted
+weekly-naive, multi-week naive, Taylor's double-seasonal Holt-Winters, LightGBM) forecast; the
+published forecast is their median, unless a rolling-origin backtest over the last
+`backtest_origins` days, each origin seeing only what was known then, finds weekly-naive
+better. Holidays are forecast like Sundays. Runs are deterministic for a given input and
+settings.
 
 The implementation lives in `swissenergy.forecasting`.
 """
@@ -27,9 +29,10 @@ __all__ = ["DayAheadForecast", "ModelSettings", "forecast_next_day", "required_h
 @dataclass(frozen=True)
 class DayAheadForecast:
     points: pd.Series  # float MW, tz-aware UTC DatetimeIndex, every step of the next local day
-    method: str  # the published candidate or blend, e.g. "level_adjusted_weekly_naive"
-    model_version: str  # "swissenergy-model/1 method=... trained_until=..."
+    method: str  # the published candidate or composite, e.g. "median(lightgbm,...)"
+    model_version: str  # "swissenergy-model/2 method=... trained_until=..."
     backtest: dict[str, dict[str, float]]  # candidate -> {"mape": percent, "mae": MW}
+    repaired_points: int = 0  # history values the input cleaning replaced (bad, not missing)
 
 
 def forecast_next_day(
@@ -47,9 +50,10 @@ def forecast_next_day(
     values stamped strictly before `issue_time` are read. `holiday_country` is an ISO code
     known to the `holidays` package, or "" for none.
 
-    Raises ValueError when the history is too short (the message says how many days are
-    needed: `required_history_days(settings)`, backtest_origins + 15), ends more than 7 days
-    before the issue time, or its step is not supported, or when issue_time is naive.
+    With fewer than `required_history_days(settings)` (backtest_origins + 15) days of history
+    it publishes weekly-naive alone, with an empty backtest. Raises ValueError when the
+    history is shorter than 8 days (the message says how many are needed), ends more than 7
+    days before the issue time, or its step is not supported, or when issue_time is naive.
     """
     run = run_forecast(
         load,
@@ -71,4 +75,5 @@ def forecast_next_day(
             for name, scores in run.backtest.items()
             if all(math.isfinite(v) for v in scores.values())
         },
+        repaired_points=run.repaired_points,
     )

@@ -147,6 +147,7 @@ def run_update(
         metrics = {
             "rows_fetched": received,
             "history_points": history_points,  # read for the model: history_days' worth
+            "repaired_points": int(fc.repaired_points),
             "fetch_s": round(t_fetch, 3),
             "model_s": round(t_model, 3),
             "duration_s": round(time.monotonic() - t0, 3),

@@ -101,6 +101,7 @@ class StubForecast:
     method: str
     model_version: str
     backtest: dict[str, dict[str, float]] = field(default_factory=dict)
+    repaired_points: int = 0
 
 
 class StubModel(types.ModuleType):
@@ -114,6 +115,7 @@ class StubModel(types.ModuleType):
         self.calls: list[pd.Timestamp] = []
         self.fail: Exception | None = None
         self.delay = 0.0
+        self.repaired = 0  # what the stub reports as repaired history values
 
     def forecast_next_day(
         self,
@@ -144,6 +146,7 @@ class StubModel(types.ModuleType):
             "weekly_naive",
             "stub/1 method=weekly_naive",
             {"weekly_naive": {"mape": 3.0, "mae": 200.0}},
+            self.repaired,
         )
 
 

@@ -36,6 +36,13 @@ def run_update(client: TestClient) -> dict:
     return run
 
 
+def test_run_shows_how_many_history_values_the_model_repaired(
+    client: TestClient, stub_model: StubModel
+) -> None:
+    stub_model.repaired = 5
+    assert run_update(client)["metrics"]["repaired_points"] == 5
+
+
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok", "release": "unknown"}
     r = client.get("/ready")

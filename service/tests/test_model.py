@@ -196,11 +196,11 @@ def test_finer_recent_resolution_is_forecast_at_that_resolution() -> None:
 
 
 def test_too_short_history_says_how_much_is_needed() -> None:
-    load = synthetic("2024-03-01", "2024-03-13")
-    with pytest.raises(ValueError, match=r"need at least 29 days"):
+    load = synthetic("2024-03-06", "2024-03-13")
+    with pytest.raises(ValueError, match=r"need at least 8 days .* and 29 for the full model"):
         forecast_next_day(load, issue_time=issue_at("2024-03-12"), tz=TZ, settings=FAST)
     short = dataclasses.replace(FAST, backtest_origins=3)
-    with pytest.raises(ValueError, match=r"need at least 18 days"):
+    with pytest.raises(ValueError, match=r"need at least 8 days .* and 18 for the full model"):
         forecast_next_day(load, issue_time=issue_at("2024-03-12"), tz=TZ, settings=short)
     # Exactly enough: the candidates that cannot be backtested yet sit out.
     just_enough = synthetic("2024-02-12", "2024-03-13")
@@ -208,6 +208,15 @@ def test_too_short_history_says_how_much_is_needed() -> None:
     assert len(fc.points) == 24
     assert "lightgbm" not in fc.backtest
     assert mape(fc.points, synthetic("2024-03-13", "2024-03-14")) < 3.0
+
+
+def test_short_history_publishes_weekly_naive() -> None:
+    """From 8 to 28 days of history: weekly-naive alone (nothing to backtest a choice on)."""
+    load = synthetic("2024-03-01", "2024-03-14")
+    fc = forecast_next_day(load, issue_time=issue_at("2024-03-12"), tz=TZ, settings=FAST)
+    assert fc.method == "weekly_naive" and fc.backtest == {}
+    week_before = load.reindex(fc.points.index - pd.Timedelta(days=7)).to_numpy()
+    np.testing.assert_allclose(fc.points.to_numpy(), week_before, rtol=1e-12)
 
 
 def test_bad_inputs_are_rejected_clearly() -> None:

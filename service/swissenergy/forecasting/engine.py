@@ -3,9 +3,8 @@ picks what is published.
 
 Backtest origins are the same local time of day as the issue origin (same data availability),
 whole days earlier, starting with the latest one whose target day is complete before the
-issue origin. Every candidate reads only positions before each origin (see `grid`). The
-published method is the candidate, or the inverse-MAPE blend of the best two, with the lowest
-backtest MAPE.
+issue origin. Every candidate reads only positions before each origin (see `grid`). What is
+published is decided in `selection` (by default the candidates' median).
 """
 
 from __future__ import annotations
@@ -20,21 +19,27 @@ import numpy as np
 import pandas as pd
 
 from .calendar import DayCalendar, build_calendar
+from .cleaning import clean_grid
 from .gbm import HISTORY_DAYS, lightgbm_forecast
 from .grid import LocalGrid, build_grid, target_stamps, wall_clock_slots
 from .holt_winters import holt_winters
-from .naive import level_adjusted_weekly_naive, weekly_naive
+from .naive import level_adjusted_weekly_naive, multi_week_naive, weekly_naive
+from .selection import Choice, choose
 from .settings import ModelSettings
 
 WEEKLY_NAIVE = "weekly_naive"
 LEVEL_ADJUSTED = "level_adjusted_weekly_naive"
 HOLT_WINTERS = "double_seasonal_hw"
 LIGHTGBM = "lightgbm"
-CANDIDATES = (WEEKLY_NAIVE, LEVEL_ADJUSTED, HOLT_WINTERS, LIGHTGBM)
-MODEL_NAME = "swissenergy-model/1"
+MULTI_WEEK = "multi_week_naive"
+CANDIDATES = (WEEKLY_NAIVE, LEVEL_ADJUSTED, HOLT_WINTERS, LIGHTGBM, MULTI_WEEK)
+# /2: input cleaning, the median of the candidates, the short-history fallback.
+MODEL_NAME = "swissenergy-model/2"
 # Days of history needed beyond the backtest origins: the issue day and two weeks of
 # references and level windows behind the oldest origin.
 BASE_HISTORY_DAYS = 15
+# With less history than the full model needs, weekly-naive alone: it needs the week-earlier day.
+MIN_HISTORY_DAYS = 8
 
 Candidate = Callable[[LocalGrid, DayCalendar, list[tuple[int, int]]], np.ndarray]
 
@@ -53,6 +58,7 @@ class ForecastRun:
     # target dates are `target_dates` (same order).
     profiles: dict[str, np.ndarray]
     target_dates: list[date]
+    repaired_points: int  # history values flagged by the cleaning (see `cleaning`)
 
 
 def required_history_days(settings: ModelSettings) -> int:
@@ -72,16 +78,52 @@ def run_forecast(
     max_days = max(settings.train_days + HISTORY_DAYS, settings.hw_window_days) + k_count + 4
     grid = build_grid(load, issue_time=issue, tz=tz, max_days=max_days)
     needed = required_history_days(settings)
-    spd = grid.steps_per_day
-    if grid.observed_days() < needed:
+    short = grid.observed_days() < needed
+    if short and grid.observed_days() < MIN_HISTORY_DAYS:
         raise ValueError(
-            f"load history too short: need at least {needed} days before issue_time "
-            f"(backtest_origins={k_count} + {BASE_HISTORY_DAYS}), got "
-            f"{grid.observed_days()} whole days since {grid.start}"
+            f"load history too short: need at least {MIN_HISTORY_DAYS} days before issue_time "
+            f"for weekly-naive and {needed} for the full model (backtest_origins={k_count} + "
+            f"{BASE_HISTORY_DAYS}), got {grid.observed_days()} whole days since {grid.start}"
         )
     days = grid.dates()
     cal = build_calendar([*days, days[-1] + timedelta(days=1)], holiday_country)
+    grid, repaired = clean_grid(grid, cal)
+    if short:  # too little history to backtest anything: weekly-naive, as good as itself
+        origins = [(grid.origin, grid.target_day)]
+        forecasts = {WEEKLY_NAIVE: weekly_naive(grid, cal, origins, settings.holiday_threshold)}
+        usable = {n: f for n, f in forecasts.items() if np.isfinite(f[0]).all()}
+        choice = Choice(WEEKLY_NAIVE, {WEEKLY_NAIVE: 1.0}, usable, {})
+        if not usable:
+            raise ValueError("weekly-naive could not forecast: the week-earlier day is missing")
+    else:
+        origins, forecasts, usable, choice = _backtested(grid, cal, settings)
 
+    stamps = target_stamps(days[grid.target_day], tz, grid.step)
+    slots = wall_clock_slots(stamps, tz, grid.step)
+
+    def on_stamps(profile: np.ndarray) -> pd.Series:
+        return pd.Series(np.maximum(profile[slots], 0.0), index=stamps, name="load_mw")
+
+    return ForecastRun(
+        points=on_stamps(choice.profiles[choice.method][0]),
+        method=choice.method,
+        weights=choice.weights,
+        candidates={n: on_stamps(forecasts[n][0]) for n in forecasts if n in usable},
+        backtest=choice.backtest,
+        trained_until=grid.last_observation,
+        step=grid.step,
+        profiles=choice.profiles,
+        target_dates=[days[t] for _, t in origins],
+        repaired_points=repaired,
+    )
+
+
+def _backtested(
+    grid: LocalGrid, cal: DayCalendar, settings: ModelSettings
+) -> tuple[list[tuple[int, int]], dict[str, np.ndarray], dict[str, np.ndarray], Choice]:
+    """Every candidate at the issue and backtest origins, and what is published."""
+    spd = grid.steps_per_day
+    k_count = settings.backtest_origins
     k_first = 1
     while (grid.target_day - k_first + 1) * spd > grid.origin:
         k_first += 1
@@ -100,37 +142,16 @@ def run_forecast(
             covered &= rows
     if not usable:
         raise ValueError("no candidate could forecast from this history")
-    backtest = {n: _score(f[1:][covered], actual[covered]) for n, f in usable.items()}
-    ranked = sorted(usable, key=lambda n: (_rank(backtest[n]), CANDIDATES.index(n)))
-    method, weights = ranked[0], {ranked[0]: 1.0}
-    if settings.blend and len(ranked) >= 2 and np.isfinite(_rank(backtest[ranked[1]])):
-        a, b = ranked[:2]
-        inv = np.array([1.0 / max(backtest[n]["mape"], 1e-9) for n in (a, b)])
-        wa, wb = inv / inv.sum()
-        name = f"blend({a}={wa:.2f},{b}={wb:.2f})"
-        blended = wa * usable[a] + wb * usable[b]
-        backtest[name] = _score(blended[1:][covered], actual[covered])
-        usable[name] = blended
-        if _rank(backtest[name]) < _rank(backtest[method]):
-            method, weights = name, {a: float(wa), b: float(wb)}
-
-    stamps = target_stamps(days[grid.target_day], tz, grid.step)
-    slots = wall_clock_slots(stamps, tz, grid.step)
-
-    def on_stamps(profile: np.ndarray) -> pd.Series:
-        return pd.Series(np.maximum(profile[slots], 0.0), index=stamps, name="load_mw")
-
-    return ForecastRun(
-        points=on_stamps(usable[method][0]),
-        method=method,
-        weights=weights,
-        candidates={n: on_stamps(forecasts[n][0]) for n in forecasts if n in usable},
-        backtest=backtest,
-        trained_until=grid.last_observation,
-        step=grid.step,
-        profiles=usable,
-        target_dates=[days[t] for _, t in origins],
+    choice = choose(
+        usable,
+        actual,
+        covered,
+        CANDIDATES,
+        ensemble=settings.ensemble,
+        blend=settings.blend,
+        fallback=WEEKLY_NAIVE,
     )
+    return origins, forecasts, usable, choice
 
 
 def _candidates(settings: ModelSettings) -> dict[str, Candidate]:
@@ -138,6 +159,7 @@ def _candidates(settings: ModelSettings) -> dict[str, Candidate]:
     return {
         WEEKLY_NAIVE: partial(weekly_naive, threshold=threshold),
         LEVEL_ADJUSTED: partial(level_adjusted_weekly_naive, threshold=threshold),
+        MULTI_WEEK: partial(multi_week_naive, threshold=threshold),
         HOLT_WINTERS: partial(
             holt_winters,
             window_days=settings.hw_window_days,
@@ -154,22 +176,6 @@ def _candidates(settings: ModelSettings) -> dict[str, Candidate]:
             threshold=threshold,
         ),
     }
-
-
-def _score(forecast: np.ndarray, actual: np.ndarray) -> dict[str, float]:
-    ok = np.isfinite(actual) & (actual != 0) & np.isfinite(forecast)
-    if not ok.any():
-        return {"mape": float("nan"), "mae": float("nan")}
-    err = np.abs(forecast[ok] - actual[ok])
-    return {
-        "mape": float(100.0 * np.mean(err / np.abs(actual[ok]))),
-        "mae": float(np.mean(err)),
-    }
-
-
-def _rank(scores: dict[str, float]) -> float:
-    mape = scores["mape"]
-    return mape if np.isfinite(mape) else float("inf")
 
 
 def _utc(ts: pd.Timestamp) -> pd.Timestamp:

@@ -37,6 +37,7 @@ class LocalGrid:
     target_day: int  # row of the day to forecast
     tz: ZoneInfo
     last_observation: pd.Timestamp  # UTC stamp of the last observation used
+    absent: np.ndarray  # (n_days * steps_per_day,) wall-clock slots that do not exist (DST)
 
     @property
     def steps_per_day(self) -> int:
@@ -128,7 +129,8 @@ def build_grid(
     np.divide(sums, counts, out=raw, where=counts > 0)
     origin = int(flat[-1]) + 1
     raw[origin:] = np.nan
-    filled = causal_fill(raw, origin, spd, step)
+    absent = nonexistent_slots(first_day, n_days, tz, step)
+    filled = causal_fill(raw, origin, spd, step, absent=absent)
     return LocalGrid(
         raw=raw.reshape(n_days, spd),
         filled=filled.reshape(n_days, spd),
@@ -138,22 +140,55 @@ def build_grid(
         target_day=n_days - 1,
         tz=tz,
         last_observation=last,
+        absent=absent,
     )
 
 
-def causal_fill(raw: np.ndarray, origin: int, spd: int, step: pd.Timedelta) -> np.ndarray:
+def nonexistent_slots(first_day: date, n_days: int, tz: ZoneInfo, step: pd.Timedelta) -> np.ndarray:
+    """Flat positions of wall-clock slots that no UTC instant maps to (a spring-forward hour)."""
+    spd = int(DAY // step)
+    absent = np.zeros(n_days * spd, dtype=bool)
+    for i in range(n_days):
+        day = first_day + timedelta(days=i)
+        lo, hi = timerules.local_day_bounds(day, tz)
+        if hi - lo >= 86400:
+            continue
+        hit = wall_clock_slots(target_stamps(day, tz, step), tz, step)
+        row = np.ones(spd, dtype=bool)
+        row[hit] = False
+        absent[i * spd : (i + 1) * spd] = row
+    return absent
+
+
+def causal_fill(
+    raw: np.ndarray,
+    origin: int,
+    spd: int,
+    step: pd.Timedelta,
+    expected: np.ndarray | None = None,
+    absent: np.ndarray | None = None,
+) -> np.ndarray:
     """Fill gaps before `origin` using only earlier values, so that the filled value of a
     position is the same whichever later origin looks at it (no leakage into backtests).
 
     Gaps shorter than an hour carry the last value forward (this also spreads coarser, older
-    data over a finer grid); longer gaps take the same slot a week earlier, else a day
-    earlier, else the last value. Leading gaps take the first observation.
+    data over a finer grid); longer gaps (a missing DST hour included) take `expected` (the
+    cleaning's week-earlier value scaled to the level) where given, else the same slot a week
+    earlier, else a day earlier, else the last value. Leading gaps take the first observation.
+    `absent` marks the wall-clock slots that do not exist (the spring DST hour): they are
+    never carried forward, so they take the week-earlier values too.
     """
     out = raw.copy()
     known = out[:origin]
     short = max(int(pd.Timedelta(hours=1) // step) - 1, 0)
     if short:
+        # A DST hour that does not exist is a long gap, whatever the step: left to `expected`.
         known[:] = pd.Series(known).ffill(limit=short).to_numpy()
+        if absent is not None:
+            known[absent[:origin]] = np.nan
+    if expected is not None:
+        take = np.isnan(known) & np.isfinite(expected[:origin])
+        known[take] = expected[:origin][take]
     for day in range((origin + spd - 1) // spd):
         lo, hi = day * spd, min((day + 1) * spd, origin)
         row = known[lo:hi]

@@ -67,9 +67,15 @@ def holt_winters(
     y = grid.filled.reshape(-1)[start:p_final].copy()  # causal fill: no later data in gaps
     skip = cal.sunday_like(threshold) & (cal.dow != SUNDAY)
     y[np.repeat(skip, spd)[start:p_final]] = np.nan
-    use_log = bool(np.all(y[np.isfinite(y)] > 0))
+    # Decided on the initialisation weeks only, which precede every origin used: a later
+    # non-positive value (the cleaning repairs them) is then skipped, not a switch to levels.
+    head = y[: INIT_WEEKS * week]
+    use_log = bool(np.all(head[np.isfinite(head)] > 0))
+    # Divergence ceiling at each position: ten times the largest load seen before it.
+    seen_max = np.fmax.accumulate(np.where(np.isfinite(y), np.abs(y), 0.0))
     if use_log:
-        y = np.log(y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.where(y > 0, np.log(np.where(y > 0, y, 1.0)), np.nan)
 
     # Daily origins: every origin asked for, plus one per earlier day for the selection.
     n_daily = (p_final - start) // spd
@@ -127,9 +133,9 @@ def holt_winters(
         record(p_final)
         if use_log:
             forecasts = np.exp(np.clip(forecasts, None, 700.0))
-    finite_y = y[np.isfinite(y)]
-    ceiling = 10.0 * float(np.max(np.abs(np.exp(finite_y) if use_log else finite_y)))
-    forecasts[~(np.abs(forecasts) <= ceiling)] = np.nan  # diverged parameter sets
+    for pos, j in daily.items():  # diverged parameter sets, judged on data before the origin
+        ceiling = 10.0 * float(seen_max[pos - start - 1])
+        forecasts[:, j][~(np.abs(forecasts[:, j]) <= ceiling)] = np.nan
     ape = _day_ape(forecasts, grid, target_of, daily)
     warm = {p for p in daily if p - start >= WARMUP_DAYS * spd}
     out = np.full((len(origins), spd), np.nan)

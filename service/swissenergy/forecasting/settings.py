@@ -21,7 +21,8 @@ class ModelSettings:
     hw_window_days: int = 91  # Holt-Winters runs over this much recent history
     hw_select_days: int = 28  # earlier day-ahead origins its parameters are chosen on
     holiday_threshold: float = 0.5  # observance weight that makes a day Sunday-like
-    blend: bool = True  # may publish an inverse-MAPE blend of the best two candidates
+    ensemble: bool = True  # publish the candidates' median (weekly-naive if it backtests better)
+    blend: bool = True  # else (or with < 3 candidates): may publish the best two's blend
 
     def __post_init__(self) -> None:
         positive = {
