@@ -99,12 +99,31 @@ def test_compose_publishes_a_slot_on_its_moved_port(moved):
     )
     binding = binding.replace("${SLOT_PORT:?set SLOT_PORT (the slot's port)}", "18124")
     assert binding == "127.0.0.1:18124:80"
-    slot_env = {
-        task["environment"]["SLOT_PORT"]
-        for task in yaml.safe_load((ROLES / "forecast_service/tasks/deploy.yml").read_text())
-        if "environment" in task
-    }
-    assert slot_env == {"{{ swissenergy_release_ports[__forecast_service_active.slot] }}"}
+    # Every task that passes a release to compose maps it with the one filter
+    # (swissenergy_release_env, tested in test_release_env_filter.py) from the shared ports.
+    environments = [
+        line.split("environment:", 1)[1].strip()
+        for path in (
+            *(ROLES / "forecast_service/tasks").glob("*.yml"),
+            ROLES / "backup/tasks/restore.yml",
+        )
+        for line in path.read_text().splitlines()
+        if "environment:" in line
+    ]
+    assert len(environments) >= 5
+    slot_env = 'environment: "{{ __forecast_service_slot_env }}"'
+    for environment in environments:
+        assert (
+            "swissenergy_release_env(swissenergy_release_ports)" in environment
+            or f"environment: {environment}" == slot_env
+        ), environment
+    assert (
+        "| swissenergy_release_env(swissenergy_release_ports)"
+        in (ROLES / "forecast_service/tasks/release.yml")
+        .read_text()
+        .split("__forecast_service_slot_env:", 1)[1]
+        .split("__forecast_service_gate", 1)[0]
+    )
 
 
 def test_caddy_serves_the_moved_port_and_proxies_to_the_first_moved_slot(moved):
