@@ -97,18 +97,24 @@ ssh_login() {
     mkdir -p "$inventory"
     ln -sfn "${checkouts[i]}/inventory/local/group_vars" "${inventory}/group_vars"
     cat >"${inventory}/hosts.yml" <<YAML
-# Made by scripts/bench-converge.sh: the local VPS over SSH, as an operator reaches a VPS.
+# Made by scripts/bench-converge.sh: the local VPS over SSH, as an operator reaches a VPS;
+# the edge and the app host at once, as in inventory/local.
 vps:
-  hosts:
-    ${vps}:
-      ansible_connection: ssh
-      ansible_host: ${address}
-      ansible_user: root
-      ansible_ssh_private_key_file: ${key}
-      ansible_ssh_common_args: >-
-        -o UserKnownHostsFile=${bench_dir}/known_hosts -o StrictHostKeyChecking=yes
-      # A real login user now: the lock-out guard checks root's key before sshd changes.
-      ssh_hardening_key_guard: true
+  children:
+    edge:
+      hosts:
+        ${vps}:
+          ansible_connection: ssh
+          ansible_host: ${address}
+          ansible_user: root
+          ansible_ssh_private_key_file: ${key}
+          ansible_ssh_common_args: >-
+            -o UserKnownHostsFile=${bench_dir}/known_hosts -o StrictHostKeyChecking=yes
+          # A real login user now: the lock-out guard checks root's key before sshd changes.
+          ssh_hardening_key_guard: true
+    app:
+      hosts:
+        ${vps}:
 YAML
   done
   ansible -i "${bench_dir}/inventory-this" vps -m ansible.builtin.ping >/dev/null \

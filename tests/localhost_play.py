@@ -1,5 +1,6 @@
-"""Real ansible-playbook runs against this machine, as the one host of the `vps` group (what
-site.yml's plays target), for the tests that check a play's behaviour rather than a template."""
+"""Real ansible-playbook runs against this machine, as the one host of the `vps` group and of
+its children `edge` and `app` (what site.yml's plays target, as in inventory/local), for the
+tests that check a play's behaviour rather than a template."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def write_inventory(path: Path, host_vars: dict | None = None) -> Path:
-    """hosts.yml with `testhost`, reached locally with this interpreter."""
+def local_host(host_vars: dict | None = None) -> dict:
+    """A host's variables for reaching this machine locally with this interpreter."""
     host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    path.write_text(yaml.safe_dump({"vps": {"hosts": {"testhost": host | (host_vars or {})}}}))
+    return host | (host_vars or {})
+
+
+def write_inventory(path: Path, host_vars: dict | None = None) -> Path:
+    """hosts.yml with `testhost` as the edge and the app host, as a single-host inventory."""
+    children = {
+        "edge": {"hosts": {"testhost": local_host(host_vars)}},
+        "app": {"hosts": {"testhost": {}}},
+    }
+    path.write_text(yaml.safe_dump({"vps": {"children": children}}))
     return path
 
 

@@ -3,11 +3,13 @@ printing a secret's value. Runs the real play against localhost."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from localhost_play import REPO_ROOT, ansible_playbook, write_inventory
+import yaml
+from localhost_play import REPO_ROOT, ansible_playbook, local_host, write_inventory
 
 SECRET = "entsoe-secret-value-do-not-print"
 COMPLETE = {
@@ -23,6 +25,18 @@ COMPLETE = {
 def run_preflight(tmp_path: Path, host_vars: dict) -> subprocess.CompletedProcess:
     inventory = write_inventory(tmp_path / "hosts.yml", host_vars)
     return ansible_playbook(inventory, REPO_ROOT / "playbooks" / "preflight.yml", timeout=120)
+
+
+def run_preflight_on(tmp_path: Path, groups: dict) -> subprocess.CompletedProcess:
+    """The preflight play on an inventory of the given groups (every host local, the complete
+    settings on all of them)."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump(groups | {"all": {"vars": COMPLETE}}))
+    return ansible_playbook(inventory, REPO_ROOT / "playbooks" / "preflight.yml", timeout=180)
+
+
+def hosts(*names: str) -> dict:
+    return {"hosts": {name: local_host() for name in names}}
 
 
 def test_complete_settings_pass(tmp_path):
@@ -81,3 +95,47 @@ def test_backups_configured_need_their_password(tmp_path, setting):
     run = run_preflight(tmp_path, configured | {"backup_password": password})
     assert run.returncode == 0, run.stdout + run.stderr
     assert password not in run.stdout + run.stderr
+
+
+def test_one_edge_and_two_app_hosts_pass(tmp_path):
+    inventory = {"vps": {"children": {"edge": hosts("edge1"), "app": hosts("app1", "app2")}}}
+    run = run_preflight_on(tmp_path, inventory)
+    assert run.returncode == 0, run.stdout[-3000:]
+    recap = run.stdout.split("PLAY RECAP")[-1]
+    for host in ("edge1", "app1", "app2"):
+        assert re.search(rf"^{host}\s+: ok=\d+ .*failed=0", recap, re.MULTILINE), recap
+
+
+@pytest.mark.parametrize(
+    ("children", "problem"),
+    [
+        ({"app": hosts("app1")}, "no host in the group edge (add the host(s) the domain points at"),
+        (
+            {"edge": hosts("edge1")},
+            "no host in the group app (add the host(s) that run the service",
+        ),
+    ],
+)
+def test_a_missing_group_is_named_with_the_fix(tmp_path, children, problem):
+    run = run_preflight_on(tmp_path, {"vps": {"children": children}})
+    output = " ".join(run.stdout.split())
+    assert run.returncode != 0
+    assert f"The inventory's groups do not add up: {problem}" in output, output[-3000:]
+
+
+def test_an_inventory_of_only_vps_names_both_groups(tmp_path):
+    """An inventory written before the groups existed is refused, not half-run."""
+    run = run_preflight_on(tmp_path, {"vps": hosts("oldhost")})
+    output = " ".join(run.stdout.split())
+    assert run.returncode != 0
+    assert "no host in the group edge" in output and "no host in the group app" in output
+
+
+def test_an_edge_or_app_host_outside_vps_is_named_and_nothing_else_runs(tmp_path):
+    inventory = {"vps": {"children": {"app": hosts("app1")}}, "edge": hosts("edge1")}
+    run = run_preflight_on(tmp_path, inventory)
+    output = " ".join(run.stdout.split())
+    assert run.returncode != 0
+    assert "in edge or app but not in vps: edge1 (make edge and app children of vps" in output
+    # Fatal for every host: no later check ran on app1, which is otherwise complete.
+    assert "Assert no setting that no longer exists is set" not in output, output[-3000:]
