@@ -70,6 +70,14 @@ echo "PasswordAuthentication yes" > /etc/ssh/sshd_config.d/50-cloud-init.conf
 chmod 0600 /etc/ssh/sshd_config.d/50-cloud-init.conf
 mkdir -p /etc/cloud/cloud.cfg.d
 
+# Host keys as an older install left them: RSA of 2048 bits (the role must replace it) next
+# to the ECDSA key (the role must remove it).
+test -s /etc/ssh/ssh_host_ecdsa_key
+rm -f /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_rsa_key.pub
+ssh-keygen -q -t rsa -b 2048 -N '' -f /etc/ssh/ssh_host_rsa_key
+# OpenSSH 9.8+ loads host keys once, in the listener: reload it to offer the new one.
+systemctl reload ssh.service
+
 # Everything answers before hardening (so that "filtered" later is the firewall's doing),
 # including 5432 over IPv6 from the namespace.
 connect() {

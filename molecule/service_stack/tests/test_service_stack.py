@@ -139,6 +139,20 @@ def test_daemon_json_rotates_logs(host):
     assert json.loads(log_config)["Type"] == "json-file"
 
 
+def test_containers_cannot_gain_privileges_and_bridge_icc_is_off(host):
+    daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert daemon["no-new-privileges"] is True
+    assert daemon["icc"] is False
+    assert "name=no-new-privileges" in host.check_output(
+        "docker info --format '{{json .SecurityOptions}}'"
+    )
+    # The service still runs under it (its own checks above answer on the published port).
+    status = host.check_output(
+        "grep NoNewPrivs /proc/$(docker inspect -f '{{.State.Pid}}' %s)/status", container(host)
+    )
+    assert status.split() == ["NoNewPrivs:", "1"]
+
+
 def test_cron_entry_is_exactly_as_configured(host):
     lines = [
         line
