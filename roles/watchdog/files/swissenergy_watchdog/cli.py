@@ -25,13 +25,17 @@ DEFAULT_CONFIG = "/etc/swissenergy-watchdog/config.json"
 
 
 def load_json(path: str, default: Any = None) -> Any:
+    """JSON after leading '#' lines (the config file's "managed by Ansible" header)."""
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            lines = f.read().splitlines()
     except FileNotFoundError:
         if default is None:
             raise
         return default
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return json.loads("\n".join(lines))
 
 
 def save_json(path: str, data: Any) -> None:
