@@ -55,7 +55,7 @@ def update(host, timeout: float = 400) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = json.loads(
-            host.check_output("curl -s http://127.0.0.1:%s/runs/%s", PORT, started["run_id"])
+            host.check_output("curl -s http://127.0.0.1:%s/runs/%s", PORT, str(started["run_id"]))
         )
         if run["status"] != "running":
             return run

@@ -51,9 +51,11 @@ def updates(cfg: dict[str, Any], p: Probes, now: float) -> Result:
     if code != 200:
         return unknown("updates", f"/runs/latest answered {code}")
     wanted, finished, run = int(cfg["failed_runs"]), [], latest
-    # Walk back from the newest run; one still running has no outcome yet.
-    for run_id in range(int(latest["id"]), 0, -1):
-        if run_id != latest["id"]:
+    # Walk back from the newest run; one still running has no outcome yet (at most one runs
+    # at a time, a few more were stale ones closed since: a bounded walk).
+    newest = int(latest["id"])
+    for run_id in range(newest, max(0, newest - 3 * wanted), -1):
+        if run_id != newest:
             code, run = p.service_json(f"/runs/{run_id}")
             if code != 200:
                 continue
