@@ -120,7 +120,13 @@ def test_a_filling_disk_fires_and_resolves(host):
     disk = SETTINGS["watchdog_test_disk"]
     host.run_test("dd if=/dev/zero of=%s/fill bs=1M count=3 status=none", disk)
     watchdog_runs(host, 2)
-    [fired] = hook_bodies(host, "disk")
+    fired_all = hook_bodies(host, "disk")
+    assert len(fired_all) == 1, (
+        fired_all,
+        host.check_output("df -k %s; ls -l %s", disk, disk),
+        host.check_output("journalctl -u swissenergy-watchdog -n 40 --no-pager -o short-precise"),
+    )
+    [fired] = fired_all
     assert fired["event"] == "firing" and f"free on {disk} (limit 50 %)" in fired["detail"]
     host.run_test("rm %s/fill", disk)
     watchdog_runs(host, 2)
