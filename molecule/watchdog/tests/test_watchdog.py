@@ -46,7 +46,8 @@ def hook_bodies(host, check: str) -> list[dict[str, Any]]:
 def watchdog_runs(host, times: int) -> None:
     """The timer's service, as the timer starts it."""
     for _ in range(times):
-        host.run_test("systemctl start swissenergy-watchdog.service")
+        run = host.run("systemctl start swissenergy-watchdog.service")
+        assert run.rc == 0, run.stderr
 
 
 def update(host, timeout: float = 400) -> dict[str, Any]:
