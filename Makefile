@@ -1,6 +1,6 @@
 # Entry points. Each target installs what it needs on a fresh Debian/Ubuntu machine.
 # Every target has a one-line `## description`: `make help` (or plain `make`) lists them.
-.PHONY: help demo down rollback test lint unit molecule bench bench-converge docs
+.PHONY: help demo down status rollback test lint unit molecule bench bench-converge docs
 
 help:  ## List the targets with what they do
 	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -10,6 +10,9 @@ demo:  ## Run site.yml against a local throw-away VPS container with local stand
 
 down:  ## Remove the local VPS container and stand-ins
 	./scripts/demo.sh down
+
+status:  ## Every watchdog check's state on the local demo VPS, one table (changes nothing)
+	.venv/bin/ansible-playbook playbooks/status.yml -i inventory/local
 
 rollback:  ## Switch the local demo back to the release active before (RELEASE=id picks one)
 	.venv/bin/ansible-playbook playbooks/rollback.yml -i inventory/local $(if $(RELEASE),-e release=$(RELEASE))

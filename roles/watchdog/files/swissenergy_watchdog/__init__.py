@@ -1,0 +1,1 @@
+"""The host's watchdog: checks the forecast service and the host, alerts on change."""

@@ -1,0 +1,5 @@
+import sys
+
+from swissenergy_watchdog.cli import main
+
+sys.exit(main())
