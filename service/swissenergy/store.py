@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -30,6 +30,31 @@ class NewForecast:
     model_version: str
     backtest: dict[str, dict[str, float]]
     points: list[tuple[int, float]]  # (ts, MW), sorted
+
+    # The columns of a forecast's row, in row()'s order: the forecast and backfill_forecast
+    # tables both have them.
+    COLUMNS: ClassVar[str] = (
+        "run_id, created_at, issue_time, target_day, horizon_start, horizon_end, "
+        "resolution_s, method, model_version, backtest"
+    )
+
+    def insert_sql(self, table: str) -> str:
+        placeholders = ", ".join("?" for _ in self.COLUMNS.split(","))
+        return f"INSERT INTO {table} ({self.COLUMNS}) VALUES ({placeholders})"
+
+    def row(self, run_id: int, created_at: float) -> tuple[Any, ...]:
+        return (
+            run_id,
+            created_at,
+            self.issue_time,
+            self.target_day,
+            self.points[0][0],
+            self.points[-1][0] + self.resolution_s,
+            self.resolution_s,
+            self.method,
+            self.model_version,
+            json.dumps(self.backtest),
+        )
 
 
 class Store(BackfillQueries):
@@ -135,23 +160,7 @@ class Store(BackfillQueries):
         c = self.conn()
         now = time.time()
         with self._tx():
-            cur = c.execute(
-                """INSERT INTO forecast (run_id, created_at, issue_time, target_day,
-                horizon_start, horizon_end, resolution_s, method, model_version, backtest)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    run_id,
-                    now,
-                    f.issue_time,
-                    f.target_day,
-                    f.points[0][0],
-                    f.points[-1][0] + f.resolution_s,
-                    f.resolution_s,
-                    f.method,
-                    f.model_version,
-                    json.dumps(f.backtest),
-                ),
-            )
+            cur = c.execute(f.insert_sql("forecast"), f.row(run_id, now))
             fid = int(cur.lastrowid or 0)
             c.executemany(
                 "INSERT INTO forecast_point (forecast_id, ts, mw) VALUES (?, ?, ?)",

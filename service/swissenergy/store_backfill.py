@@ -4,7 +4,6 @@ listing of our forecasts of past days, published or backfilled."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -33,23 +32,7 @@ class BackfillQueries(Database):
                 (f.target_day, f.target_day),
             ).fetchone():
                 return False
-            c.execute(
-                """INSERT INTO backfill_forecast (target_day, run_id, created_at, issue_time,
-                horizon_start, horizon_end, resolution_s, method, model_version, backtest)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    f.target_day,
-                    run_id,
-                    time.time(),
-                    f.issue_time,
-                    f.points[0][0],
-                    f.points[-1][0] + f.resolution_s,
-                    f.resolution_s,
-                    f.method,
-                    f.model_version,
-                    json.dumps(f.backtest),
-                ),
-            )
+            c.execute(f.insert_sql("backfill_forecast"), f.row(run_id, time.time()))
             c.executemany(
                 "INSERT INTO backfill_point (target_day, ts, mw) VALUES (?, ?, ?)",
                 ((f.target_day, ts, mw) for ts, mw in f.points),

@@ -217,6 +217,23 @@ def test_public_path_check_rejects(path):
     assert not public_path_pattern().match(path)
 
 
+def caddy_validate(tmp_path: Path, **overrides) -> subprocess.CompletedProcess:
+    """`caddy validate` of the rendering, with the upstream file it imports beside it."""
+    # scripts/bootstrap-venv.sh puts Debian's caddy binary into .venv/bin.
+    assert shutil.which("caddy"), "no caddy on PATH: run scripts/bootstrap-venv.sh"
+    path = tmp_path / "Caddyfile"
+    upstream_file = tmp_path / "swissenergy-upstream.caddy"
+    upstream_file.write_text(render_upstream_file())
+    settings = {"swissenergy_active_upstream_file": str(upstream_file)} | overrides
+    path.write_text(render(caddy_access_log=str(tmp_path / "access.log"), **settings))
+    return subprocess.run(
+        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -228,17 +245,5 @@ def test_public_path_check_rejects(path):
     ids=["https", "http-only", "email-default-ca", "other-public-paths"],
 )
 def test_renderings_validate_with_caddy(tmp_path, overrides):
-    # scripts/bootstrap-venv.sh puts Debian's caddy binary into .venv/bin.
-    assert shutil.which("caddy"), "no caddy on PATH: run scripts/bootstrap-venv.sh"
-    path = tmp_path / "Caddyfile"
-    upstream_file = tmp_path / "swissenergy-upstream.caddy"
-    upstream_file.write_text(render_upstream_file())
-    settings = {"swissenergy_active_upstream_file": str(upstream_file)} | overrides
-    path.write_text(render(caddy_access_log=str(tmp_path / "access.log"), **settings))
-    result = subprocess.run(
-        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = caddy_validate(tmp_path, **overrides)
     assert result.returncode == 0, result.stderr

@@ -5,12 +5,10 @@ backends."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from test_caddy import PUBLIC, render, site_block
+from test_caddy import PUBLIC, caddy_validate, render, site_block
 
 APPS = ["10.0.0.2:8080", "10.0.0.3:8080"]
 
@@ -101,16 +99,5 @@ def test_an_app_host_behind_an_edge_has_only_the_internal_site():
     ids=["edge-and-app", "edge-only-http", "app-only"],
 )
 def test_renderings_validate_with_caddy(tmp_path: Path, overrides: dict):
-    assert shutil.which("caddy"), "no caddy on PATH: run scripts/bootstrap-venv.sh"
-    upstream_file = tmp_path / "swissenergy-upstream.caddy"
-    upstream_file.write_text("to 127.0.0.1:8081\n")
-    path = tmp_path / "Caddyfile"
-    settings = {"swissenergy_active_upstream_file": str(upstream_file)} | overrides
-    path.write_text(render(caddy_access_log=str(tmp_path / "access.log"), **settings))
-    result = subprocess.run(
-        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = caddy_validate(tmp_path, **overrides)
     assert result.returncode == 0, result.stderr

@@ -8,30 +8,39 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
-TEMPLATE = ROLES / "watchdog" / "templates" / "etc" / "swissenergy-watchdog" / "config.json.j2"
 sys.path.insert(0, str(ROLES / "watchdog" / "files"))
+# The renderer the molecule scenarios use too (their testlib).
+sys.path.insert(0, str(ROLES.parent / "molecule" / "shared" / "testlib"))
 
+from role_render import render_role_template  # noqa: E402
 from swissenergy_watchdog import checks, cli  # noqa: E402
+
+UNIT = "etc/systemd/system/swissenergy-watchdog.service.j2"
 
 
 def render(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
-    variables: dict[str, Any] = {"ansible_managed": "Ansible managed", "inventory_hostname": "vps1"}
-    for file in ("swissenergy/defaults", "watchdog/defaults", "watchdog/vars"):
-        loaded = yaml.safe_load((ROLES / file / "main.yml").read_text())
-        # As Ansible does with a role's files: their strings are templates.
-        variables |= {
-            k: trust_as_template(v) if isinstance(v, str) else v for k, v in loaded.items()
-        }
-    templar = Templar(loader=DataLoader(), variables=variables | overrides)
     out = tmp_path / "config.json"
-    out.write_text(templar.template(trust_as_template(TEMPLATE.read_text())))
+    out.write_text(
+        render_role_template(
+            "watchdog",
+            "etc/swissenergy-watchdog/config.json.j2",
+            **{"inventory_hostname": "vps1"} | overrides,
+        )
+    )
     assert out.read_text().startswith("#")
     return cli.load_json(str(out))
+
+
+def test_no_new_privileges_unless_mail_goes_through_the_mta() -> None:
+    """sendmail drops mail through a setuid/setgid helper, which no-new-privileges disarms."""
+    quiet = render_role_template("watchdog", UNIT, inventory_hostname="vps1")
+    assert "NoNewPrivileges=true" in quiet and "NoNewPrivileges=false" not in quiet
+    mail = render_role_template(
+        "watchdog", UNIT, inventory_hostname="vps1", watchdog_email_to="ops@example.org"
+    )
+    assert "NoNewPrivileges=false" in mail and "NoNewPrivileges=true" not in mail
 
 
 def test_defaults_configure_every_check(tmp_path: Path) -> None:

@@ -167,6 +167,17 @@ def test_cron_entry_is_exactly_as_configured(host):
     assert host.service("cron").is_running
 
 
+def test_the_ping_urls_are_root_only(host):
+    pings = host.file("/etc/swissenergy-update-forecast.pings")
+    assert (pings.user, pings.group, pings.mode) == ("root", "root", 0o600)
+    assert pings.content_string.splitlines() == [
+        f"success={SETTINGS['cron_ping_success_url']}",
+        "failure=",
+    ]
+    script = host.file("/usr/local/bin/swissenergy-update-forecast")
+    assert "cron-ping-token" not in script.content_string
+
+
 def test_the_cron_command_produces_a_forecast(host):
     job = host.file(CRON_FILE).content_string.splitlines()[-1]
     command = job.split(" root ", 1)[1]
@@ -198,6 +209,7 @@ def test_rerun_changes_nothing_and_never_prints_the_key():
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert re.search(r"changed=0\s", run.stdout), run.stdout[-3000:]
     assert SETTINGS["service_stack_entsoe_key"] not in run.stdout + run.stderr
+    assert "cron-ping-token" not in run.stdout + run.stderr
 
 
 def test_schedule_change_changes_only_the_cron_entry(host):

@@ -1,6 +1,6 @@
 """A role's template rendered with Ansible's own templar and the variables a run gives it: the
-shared settings (roles/swissenergy, every role's dependency), the role's defaults (as trusted
-templates, so derived ones such as caddy_upstream or backup_repository render) and vars, then
+shared settings (roles/swissenergy, every role's dependency), the role's defaults and vars (as
+trusted templates, as Ansible reads them, so derived ones such as caddy_upstream render), then
 the caller's overrides. Used by the template tests (tests/templates) and by molecule scenarios
 that check other renderings on the VPS."""
 
@@ -17,13 +17,14 @@ ROLES = Path(__file__).resolve().parents[3] / "roles"
 
 def role_variables(role: str) -> dict:
     variables: dict = {}
-    for name in dict.fromkeys(("swissenergy", role)):
-        defaults = yaml.safe_load((ROLES / name / "defaults" / "main.yml").read_text()) or {}
-        for key, value in defaults.items():
+    files = [
+        ROLES / name / "defaults" / "main.yml" for name in dict.fromkeys(("swissenergy", role))
+    ]
+    for path in [*files, ROLES / role / "vars" / "main.yml"]:
+        loaded = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+        # As Ansible reads a role's files: their strings are templates.
+        for key, value in loaded.items():
             variables[key] = trust_as_template(value) if isinstance(value, str) else value
-    role_vars = ROLES / role / "vars" / "main.yml"
-    if role_vars.exists():
-        variables |= yaml.safe_load(role_vars.read_text()) or {}
     return variables | {"ansible_managed": "Ansible managed"}
 
 
