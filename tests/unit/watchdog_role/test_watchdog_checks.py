@@ -81,6 +81,23 @@ def test_not_ready_names_the_reason() -> None:
     assert run("service", p) == ("failing", "not ready: no forecast published yet")
 
 
+@pytest.mark.parametrize(
+    "runs", [{}, {1: {"id": 1, "status": "running", "error": None}}], ids=["none", "first"]
+)
+def test_a_fresh_deployment_waits_for_its_first_update(runs: dict) -> None:
+    """No alert before the first update could have made a forecast; once it finished (here:
+    failed), the same answers fire."""
+    p = FakeProbes()
+    p.runs = dict(runs)
+    p.forecast = (404, {"detail": "none"})
+    p.metrics_values["swissenergy_actual_load_latest_timestamp_seconds"] = float("nan")
+    p.ready = (503, {"status": "not ready", "reason": "no forecast published yet"})
+    waiting = ("unknown", "waiting for the first update")
+    assert [run(n, p) for n in ("forecast", "actual_load", "service")] == [waiting] * 3
+    p.runs = {1: {"id": 1, "status": "failed", "error": "ENTSO-E answered 503"}}
+    assert [run(n, p)[0] for n in ("forecast", "actual_load", "service")] == ["failing"] * 3
+
+
 def test_actual_load_age() -> None:
     p = FakeProbes()
     p.metrics_values["swissenergy_actual_load_latest_timestamp_seconds"] = NOW - 13 * 3600

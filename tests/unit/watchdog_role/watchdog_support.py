@@ -65,7 +65,7 @@ class FakeProbes:
         if path == "/ready":
             return self.ready
         if path == "/runs/latest":
-            return 200, self.runs[max(self.runs)]
+            return (200, self.runs[max(self.runs)]) if self.runs else (404, {"detail": "no run"})
         rid = int(path.rsplit("/", 1)[1])
         return (200, self.runs[rid]) if rid in self.runs else (404, {"detail": "no run"})
 

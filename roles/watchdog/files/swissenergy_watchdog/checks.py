@@ -26,8 +26,20 @@ def _hours(seconds: float) -> str:
     return f"{seconds / HOUR:.1f} h"
 
 
+FIRST_UPDATE = "waiting for the first update"
+
+
+def _first_update_pending(p: Probes) -> bool:
+    """A fresh deployment: no update has run yet, or the first one still runs. Until then no
+    forecast, no actual load and no readiness are expected (unknown, not an alert)."""
+    code, latest = p.service_json("/runs/latest")
+    return code == 404 or (latest.get("status") == "running" and int(latest.get("id", 0)) <= 1)
+
+
 def forecast(cfg: dict[str, Any], p: Probes, now: float) -> Result:
     code, body = p.service_json("/forecast")
+    if code == 404 and _first_update_pending(p):
+        return unknown("forecast", FIRST_UPDATE)
     if code == 404:
         return failing("forecast", "no forecast is published")
     if code != 200:
@@ -73,6 +85,8 @@ def updates(cfg: dict[str, Any], p: Probes, now: float) -> Result:
 def actual_load(cfg: dict[str, Any], p: Probes, now: float) -> Result:
     newest = p.metrics().get("swissenergy_actual_load_latest_timestamp_seconds")
     if newest is None or newest != newest:  # absent, or NaN: no actual load stored yet
+        if _first_update_pending(p):
+            return unknown("actual_load", FIRST_UPDATE)
         return failing("actual_load", "no actual load is stored")
     age = now - newest
     if age > cfg["max_age_hours"] * HOUR:
@@ -87,6 +101,8 @@ def service(cfg: dict[str, Any], p: Probes, now: float) -> Result:
         code, body = p.service_json("/ready")
     except ProbeError as exc:
         return failing("service", f"not answering: {exc}")
+    if code != 200 and _first_update_pending(p):
+        return unknown("service", FIRST_UPDATE)
     if code != 200:
         return failing("service", f"not ready: {body.get('reason', code)}")
     slot = p.deploy_state()["active"]["slot"]
