@@ -124,6 +124,16 @@ def test_timer_is_enabled_with_a_random_delay(host):
     assert delay == "30min"
 
 
+def test_the_unit_runs_in_a_sandbox(host):
+    show = host.check_output(
+        f"systemctl show {UNIT} -P ProtectSystem -P NoNewPrivileges -P ProtectHome"
+    ).split()
+    assert sorted(show) == ["read-only", "strict", "yes"], show
+    report = host.check_output(f"systemd-analyze security --no-pager {UNIT}")
+    exposure = float(re.search(rf"Overall exposure level for {UNIT}: ([\d.]+)", report)[1])
+    assert exposure < 5.0, report[-2000:]
+
+
 def test_secrets_are_in_root_only_files(host):
     for path in ("/etc/swissenergy-backup/password", "/etc/swissenergy-backup/env"):
         f = host.file(path)
