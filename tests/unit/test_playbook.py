@@ -90,6 +90,22 @@ def live_fake():
         yield server
 
 
+def play_locally(tmp_path: Path, env: dict[str, str], *args: str) -> str:
+    """ansible-playbook play.yml in tmp_path against this machine; its whole output, which
+    must report success."""
+    run = subprocess.run(
+        [BIN / "ansible-playbook", "-i", "localhost,", "-c", "local", "play.yml", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    return output
+
+
 def test_playbook_run_through_ansible(live_fake, tmp_path):
     key = random_ed25519() + " deploy@vps1"
     live_fake.inject({"method": "GET", "path": "/keys$", "status": 502})
@@ -105,27 +121,7 @@ def test_playbook_run_through_ansible(live_fake, tmp_path):
             }
         )
     )
-    run = subprocess.run(
-        [
-            BIN / "ansible-playbook",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "--diff",
-            "-vvv",
-            "-e",
-            "@vars.json",
-            "play.yml",
-        ],
-        cwd=tmp_path,
-        env=ansible_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-4000:]
+    output = play_locally(tmp_path, ansible_env(tmp_path), "--diff", "-vvv", "-e", "@vars.json")
     assert "failed=0" in output and "ignored=3" in output
     assert TOKEN not in output
     assert "read_only: true" in output and "read_only: false" in output  # the --diff
@@ -214,29 +210,9 @@ def test_vaulted_token_with_newline_works_and_is_never_printed(live_fake, tmp_pa
     (tmp_path / "vault.yml").write_text(vaulted.stdout)
     (tmp_path / "play.yml").write_text(VAULTED_PLAY)
     settings = {"gh_owner": OWNER, "gh_repo": REPO, "gh_api": live_fake.url}
-    run = subprocess.run(
-        [
-            BIN / "ansible-playbook",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "play.yml",
-            "-e",
-            "@vault.yml",
-            "--vault-password-file",
-            "pw",
-            "-e",
-            json.dumps(settings),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    output = play_locally(
+        tmp_path, env, "-e", "@vault.yml", "--vault-password-file", "pw", "-e", json.dumps(settings)
     )
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-4000:]
     assert "failed=0" in output and "ignored=1" in output
     assert TOKEN not in output
     # Only the first task reached the API: the broken token was refused before any request.
