@@ -16,7 +16,7 @@ import yaml
 
 # The renderer molecule/caddy uses too (its testlib, on the verifier's PYTHONPATH there).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "molecule" / "shared" / "testlib"))
-from caddy_render import render_caddyfile, render_upstream_file
+from caddy_render import render_app_hosts_file, render_caddyfile, render_upstream_file
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "caddy"
 
@@ -218,13 +218,19 @@ def test_public_path_check_rejects(path):
 
 
 def caddy_validate(tmp_path: Path, **overrides) -> subprocess.CompletedProcess:
-    """`caddy validate` of the rendering, with the upstream file it imports beside it."""
+    """`caddy validate` of the rendering, with the files it imports beside it."""
     # scripts/bootstrap-venv.sh puts Debian's caddy binary into .venv/bin.
     assert shutil.which("caddy"), "no caddy on PATH: run scripts/bootstrap-venv.sh"
     path = tmp_path / "Caddyfile"
     upstream_file = tmp_path / "swissenergy-upstream.caddy"
     upstream_file.write_text(render_upstream_file())
-    settings = {"swissenergy_active_upstream_file": str(upstream_file)} | overrides
+    app_hosts_file = tmp_path / "swissenergy-app-hosts.caddy"
+    if overrides.get("caddy_app_upstreams"):
+        app_hosts_file.write_text(render_app_hosts_file(**overrides))
+    settings = {
+        "swissenergy_active_upstream_file": str(upstream_file),
+        "__caddy_app_hosts_file": str(app_hosts_file),
+    } | overrides
     path.write_text(render(caddy_access_log=str(tmp_path / "access.log"), **settings))
     return subprocess.run(
         ["caddy", "validate", "--adapter", "caddyfile", "--config", str(path)],

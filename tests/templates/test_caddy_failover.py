@@ -17,11 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_caddy import render
+from test_caddy import render, render_app_hosts_file
 from test_caddy_allowlist import caddy_front
 
 HOST = "127.0.0.1"
 LOOP = 200
+ADMIN_PORT = caddy_front.free_port()
 # Fast checks, so the test waits seconds, not the production minutes.
 HEALTH_INTERVAL = 0.25
 TIMING = {
@@ -88,16 +89,23 @@ def start_edge(tmp_path: Path) -> Iterator[Callable[..., Edge]]:
         for host in hosts:
             host.start()
         port = caddy_front.free_port()
-        text = render(
-            caddy_https=False,
-            caddy_local_release=False,
-            caddy_app_upstreams=[f"{HOST}:{host.port}" for host in hosts],
-            caddy_access_log=str(tmp_path / "access.log"),
-            **(TIMING | overrides),
+        settings = (
+            {
+                "caddy_https": False,
+                "caddy_local_release": False,
+                "caddy_app_upstreams": [f"{HOST}:{host.port}" for host in hosts],
+                "caddy_access_log": str(tmp_path / "access.log"),
+                "__caddy_app_hosts_file": str(tmp_path / "swissenergy-app-hosts.caddy"),
+            }
+            | TIMING
+            | overrides
         )
-        # As caddy_front does for the single host: no admin endpoint, a loopback port for :80.
+        Path(settings["__caddy_app_hosts_file"]).write_text(render_app_hosts_file(**settings))
+        text = render(**settings)
+        # As caddy_front does for the single host, but the admin endpoint on a loopback port
+        # of its own (another Caddy may hold the default one): a drain reloads through it.
         for old, new in (
-            ("\n{\n", "\n{\n\tadmin off\n"),
+            ("\n{\n", f"\n{{\n\tadmin {HOST}:{ADMIN_PORT}\n"),
             ("\n:80 {\n", f"\n:{port} {{\n\tbind {HOST}\n"),
         ):
             assert text.count(old) == 1, text
@@ -205,3 +213,53 @@ def test_the_allowlist_answers_404_at_the_edge_before_any_app_host(edge):
         assert get(port, target) == (404, ""), target
     assert [len(host.served) for host in hosts] == before
     assert get(port, "/health")[0] == 200
+
+
+def drain(tmp_path: Path, hosts: list[AppHost], drained: list[AppHost]) -> None:
+    """What roles/caddy/tasks/drain.yml does on an edge: rewrite the app hosts file without
+    the drained hosts and reload Caddy gracefully (systemd's reload is `caddy reload`)."""
+    upstreams = [f"{HOST}:{host.port}" for host in hosts]
+    (tmp_path / "swissenergy-app-hosts.caddy").write_text(
+        render_app_hosts_file(
+            caddy_app_upstreams=upstreams,
+            __caddy_drained=[f"{HOST}:{host.port}" for host in drained],
+        )
+    )
+    config = ["--adapter", "caddyfile", "--config", str(tmp_path / "Caddyfile")]
+    subprocess.run(
+        [caddy_front.caddy_binary(), "reload", *config, "--address", f"{HOST}:{ADMIN_PORT}"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+def test_a_drained_app_host_gets_no_new_request_and_no_request_fails_meanwhile(edge, tmp_path):
+    """A rolling release's drain: while requests run, the edge is reloaded without app2, then
+    with it again. No request fails across both reloads; app2 serves none while drained."""
+    port, (app1, app2), _log = edge
+    results: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def background() -> None:
+        while not stop.is_set():
+            results.append(get(port))
+
+    runner = threading.Thread(target=background)
+    runner.start()
+    try:
+        time.sleep(0.5)
+        drain(tmp_path, [app1, app2], drained=[app2])
+        before = len(app2.served)
+        failed, served = loop(port)
+        assert len(app2.served) == before
+        assert served == Counter({"app1": LOOP})
+        drain(tmp_path, [app1, app2], drained=[])
+        wait_until_served_by(port, "app2")
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        runner.join(30)
+    assert failed == []
+    assert [answer for answer in results if answer[0] != 200] == []
+    assert len(results) > 50, len(results)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_caddy import PUBLIC, caddy_validate, render, site_block
+from test_caddy import PUBLIC, caddy_validate, render, render_app_hosts_file, site_block
 
 APPS = ["10.0.0.2:8080", "10.0.0.3:8080"]
 
@@ -16,7 +16,8 @@ APPS = ["10.0.0.2:8080", "10.0.0.3:8080"]
 def test_an_edge_balances_across_every_app_host_with_health_checks_and_bounded_retries():
     text = render(caddy_app_upstreams=APPS)
     assert site_block(text, "(app_hosts)").splitlines() == [
-        "\treverse_proxy 10.0.0.2:8080 10.0.0.3:8080 {",
+        "\treverse_proxy {",
+        "\t\timport /etc/caddy/swissenergy-app-hosts.caddy",
         "\t\tlb_policy round_robin",
         "\t\tlb_try_duration 5s",
         "\t\tlb_try_interval 250ms",
@@ -42,6 +43,16 @@ def test_an_edge_balances_across_every_app_host_with_health_checks_and_bounded_r
         "\tbind 127.0.0.1",
         "\timport upstream",
     ]
+
+
+def test_the_app_hosts_file_lists_every_app_host_but_the_drained_ones():
+    """What the edge balances across: every app host, or all but the one a rolling release is
+    switching (roles/caddy/tasks/drain.yml)."""
+    assert render_app_hosts_file(caddy_app_upstreams=APPS).splitlines()[-1] == (
+        "to 10.0.0.2:8080 10.0.0.3:8080"
+    )
+    drained = render_app_hosts_file(caddy_app_upstreams=APPS, __caddy_drained=APPS[:1])
+    assert drained.splitlines()[-1] == "to 10.0.0.3:8080"
 
 
 def test_balancing_settings_are_rendered():
