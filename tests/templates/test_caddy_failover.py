@@ -92,6 +92,8 @@ def start_edge(tmp_path: Path) -> Iterator[Callable[..., Edge]]:
             caddy_https=False,
             caddy_local_release=False,
             caddy_app_upstreams=[f"{HOST}:{host.port}" for host in hosts],
+            # Plain backends (test_caddy_app_tls.py runs the TLS hop).
+            caddy_app_tls=False,
             caddy_access_log=str(tmp_path / "access.log"),
             **(TIMING | overrides),
         )
