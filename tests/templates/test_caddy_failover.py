@@ -94,6 +94,8 @@ def start_edge(tmp_path: Path) -> Iterator[Callable[..., Edge]]:
                 "caddy_https": False,
                 "caddy_local_release": False,
                 "caddy_app_upstreams": [f"{HOST}:{host.port}" for host in hosts],
+                # Plain backends (test_caddy_app_tls.py runs the TLS hop).
+                "caddy_app_tls": False,
                 "caddy_access_log": str(tmp_path / "access.log"),
                 "__caddy_app_hosts_file": str(tmp_path / "swissenergy-app-hosts.caddy"),
             }
@@ -250,6 +252,8 @@ def test_a_drained_app_host_gets_no_new_request_and_no_request_fails_meanwhile(e
     try:
         time.sleep(0.5)
         drain(tmp_path, [app1, app2], drained=[app2])
+        # Requests the old configuration had sent to app2 before the reload still finish there.
+        time.sleep(0.5)
         before = len(app2.served)
         failed, served = loop(port)
         assert len(app2.served) == before

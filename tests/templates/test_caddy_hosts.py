@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_pki import issue, make_ca, role_paths
 from test_caddy import PUBLIC, caddy_validate, render, render_app_hosts_file, site_block
 
 APPS = ["10.0.0.2:8080", "10.0.0.3:8080"]
@@ -29,6 +30,10 @@ def test_an_edge_balances_across_every_app_host_with_health_checks_and_bounded_r
         "\t\tunhealthy_status 5xx",
         "\t\ttransport http {",
         "\t\t\tkeepalive_idle_conns_per_host 128",
+        "\t\t\t# Both ends prove themselves with a certificate of the playbook's CA.",
+        "\t\t\ttls",
+        "\t\t\ttls_trusted_ca_certs /etc/caddy/app-tls/ca.crt",
+        "\t\t\ttls_client_auth /etc/caddy/app-tls/client.crt /etc/caddy/app-tls/client.key",
         "\t\t}",
         "\t}",
     ]
@@ -106,9 +111,35 @@ def test_an_app_host_behind_an_edge_has_only_the_internal_site():
         {"caddy_app_upstreams": APPS},
         {"caddy_app_upstreams": APPS, "caddy_local_release": False, "caddy_https": False},
         {"caddy_public_site": False},
+        {"caddy_public_site": False, "caddy_app_internal_address": "10.0.0.2"},
+        {
+            "caddy_public_site": False,
+            "caddy_app_internal_address": "10.0.0.2",
+            "caddy_https": False,
+        },
+        {"caddy_app_upstreams": APPS, "caddy_app_internal_address": "10.0.0.2"},
+        {"caddy_app_upstreams": APPS, "caddy_app_tls": False},
+        {
+            "caddy_public_site": False,
+            "caddy_app_internal_address": "10.0.0.2",
+            "caddy_app_tls": False,
+        },
     ],
-    ids=["edge-and-app", "edge-only-http", "app-only"],
+    ids=[
+        "edge-and-app",
+        "edge-only-http",
+        "app-only",
+        "app-only-tls",
+        "app-only-tls-http",
+        "edge-and-app-tls",
+        "edge-plain",
+        "app-only-plain",
+    ],
 )
 def test_renderings_validate_with_caddy(tmp_path: Path, overrides: dict):
-    result = caddy_validate(tmp_path, **overrides)
+    """With the TLS material made by the role's parameters (caddy validate loads it)."""
+    ca = make_ca(tmp_path / "pki")
+    issue(ca, tmp_path / "pki", "server", "10.0.0.2")
+    issue(ca, tmp_path / "pki", "client")
+    result = caddy_validate(tmp_path, **role_paths(ca, tmp_path / "pki"), **overrides)
     assert result.returncode == 0, result.stderr

@@ -3,6 +3,7 @@
 firewall_ports               [80, "51820/udp"] -> [{"port": 80, "proto": "tcp"}, ...]
 firewall_listeners           `ss -H -ltnp` output -> [{"address", "port", "process"}, ...]
 firewall_docker_published    `docker ps --format '{{.Names}} {{.Ports}}'` output -> same shape
+firewall_private_rules       [{"port", "listen", "sources"}] -> same, sources split by family
 firewall_exposure_problems   both outputs and the policy -> list of messages (empty: all good)
 """
 
@@ -30,6 +31,38 @@ def firewall_ports(items):
             )
         result.append({"port": int(match.group(1)), "proto": match.group(2) or "tcp"})
     return result
+
+
+def _address(value: str, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    try:
+        return ipaddress.ip_address(str(value).strip("[]"))
+    except ValueError:
+        raise AnsibleFilterError(
+            f"firewall: {what} '{value}' is not an IP address; nftables needs one. Set the"
+            " host's caddy_app_address (or ansible_host) to its address on the private network"
+        ) from None
+
+
+def firewall_private_rules(items):
+    """Check firewall_private_ports; sources split into IPv4 and IPv6 for the nftables rules."""
+    rules = []
+    for item in items or []:
+        port = int(item["port"])
+        if not 1 <= port <= 65535 or not item.get("sources"):
+            raise AnsibleFilterError(
+                f"firewall: firewall_private_ports entry {item} needs a port (1-65535) and at"
+                " least one source address"
+            )
+        sources = sorted({_address(source, "source") for source in item["sources"]}, key=str)
+        rules.append(
+            {
+                "port": port,
+                "listen": str(_address(item["listen"], "listen address")),
+                "v4": [str(a) for a in sources if a.version == 4],
+                "v6": [str(a) for a in sources if a.version == 6],
+            }
+        )
+    return rules
 
 
 def _split_address(local: str) -> tuple[str, int]:
@@ -81,17 +114,32 @@ def firewall_docker_published(docker_output):
     return published
 
 
+def _same_address(one: str, other: str) -> bool:
+    try:
+        return ipaddress.ip_address(one.partition("%")[0]) == ipaddress.ip_address(other)
+    except ValueError:
+        return False
+
+
 def firewall_exposure_problems(
-    ss_output, docker_output, open_tcp_ports, ignore_ports=(), loopback_ports=()
+    ss_output, docker_output, open_tcp_ports, ignore_ports=(), loopback_ports=(), private=()
 ):
-    """Every TCP port reachable on a non-loopback address that the policy does not allow."""
+    """Every TCP port reachable on a non-loopback address that the policy does not allow.
+    PRIVATE (firewall_private_rules): a port allowed on exactly its listen address, where the
+    ruleset lets only its sources reach it."""
     allowed = {int(port) for port in open_tcp_ports} | {int(port) for port in ignore_ports}
     loopback_only = {int(port) for port in loopback_ports}
     problems = []
     seen = set()
     entries = firewall_listeners(ss_output) + firewall_docker_published(docker_output)
     for entry in entries:
-        if _is_loopback(entry["address"]):
+        # Docker's published ports bypass the input chain, so its source rule: never private.
+        if _is_loopback(entry["address"]) or any(
+            entry["port"] == rule["port"]
+            and _same_address(entry["address"], rule["listen"])
+            and not entry["process"].startswith("docker:")
+            for rule in private
+        ):
             continue
         key = (entry["address"], entry["port"], entry["process"])
         if key in seen:
@@ -114,5 +162,6 @@ class FilterModule:
             "firewall_ports": firewall_ports,
             "firewall_listeners": firewall_listeners,
             "firewall_docker_published": firewall_docker_published,
+            "firewall_private_rules": firewall_private_rules,
             "firewall_exposure_problems": firewall_exposure_problems,
         }
