@@ -104,3 +104,35 @@ def test_a_single_host_still_backs_up(tmp_path: Path) -> None:
         yaml.safe_dump({"vps": {"children": {"edge": both, "app": {"hosts": {"vps": {}}}}}})
     )
     assert play_hosts(inv, "playbooks/backup.yml") == [["vps"]]
+
+
+def test_a_minute_that_cannot_be_staggered_is_refused_with_the_fix(tmp_path: Path) -> None:
+    inv = inventory(tmp_path, APPS[:2])
+    play = [
+        {
+            "name": "The update job",
+            "hosts": APPS[1],  # the second app host: its minute is staggered
+            "gather_facts": False,
+            # Nothing on this machine changes, even if the check let the job through.
+            "check_mode": True,
+            "vars": {"cron_update_minute": "*/20"},
+            # The role's defaults and vars, its job's tasks alone (no facts, no packages).
+            "roles": [{"role": "cron", "when": False}],
+            "tasks": [
+                {
+                    "name": "Schedule it",
+                    "ansible.builtin.include_tasks": str(REPO_ROOT / "roles/cron/tasks/job.yml"),
+                }
+            ],
+        }
+    ]
+    playbook = tmp_path / "job.yml"
+    playbook.write_text(yaml.safe_dump(play, sort_keys=False))
+    run = ansible_playbook(inv, playbook)
+    assert run.returncode != 0
+    assert "cron_update_minute is */20" in run.stdout
+    assert "Set one, or cron_update_stagger_minutes: 0" in run.stdout
+    # It stopped at the check, before the job's first task (the role's listed, skipped run
+    # comes before it).
+    _, after = run.stdout.split(f"fatal: [{APPS[1]}]", 1)
+    assert "TASK [" not in after
