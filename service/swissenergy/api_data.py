@@ -14,10 +14,15 @@ from pydantic.json_schema import SkipJsonSchema
 from swissenergy import timeseries as tsx
 from swissenergy.api_models import Accuracy, Detail, Forecast, Forecasts, Series, error
 from swissenergy.api_ranges import MAX_RANGE_DAYS, parse_range, when_query
+from swissenergy.etag import if_none_match
 from swissenergy.serving import JSON, ForecastCache, iso, json_response
 from swissenergy.store import Store
 
-_ETAG = {"description": 'the forecast\'s id, e.g. "f12"', "schema": {"type": "string"}}
+_ETAG = {
+    "description": "weak, from the forecast's content (the same on every app host), "
+    'e.g. W/"3f2a..."',
+    "schema": {"type": "string"},
+}
 # Optional, but never null: SkipJsonSchema keeps None out of the parameter schema.
 When = str | SkipJsonSchema[None]
 _IF_NONE_MATCH = {
@@ -68,10 +73,9 @@ def router(
         hit = cache.get()
         if hit is None:
             return json_response({"detail": "no forecast published yet"}, 404)
-        fid, body = hit
-        etag = f'"f{fid}"'
+        etag, body = hit
         headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
-        if request.headers.get("if-none-match") == etag:
+        if if_none_match(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type=JSON, headers=headers)
 

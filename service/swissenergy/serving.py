@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from starlette.responses import Response
 
+from swissenergy.etag import content_etag, if_none_match
 from swissenergy.store import Store
 
 JSON = "application/json"
@@ -27,33 +28,36 @@ def iso(ts: float | None) -> str | None:
 
 
 class ForecastCache:
-    """Serialized latest forecast, keyed by its id; SQLite is asked at most every `ttl` s
-    whether a newer one exists (a child process publishes, so no in-memory event covers it).
+    """Serialized latest forecast and its content ETag, keyed by its id; SQLite is asked at
+    most every `ttl` s whether a newer one exists (a child process publishes, so no in-memory
+    event covers it).
     """
 
     def __init__(self, store: Store, ttl: float = 1.0) -> None:
         self.store, self.ttl = store, ttl
         self.fid: int | None = None
-        self.body: bytes | None = None
+        self.hit: tuple[str, bytes] | None = None
         self.checked = -1e18
 
     def invalidate(self, *_: object) -> None:
         self.checked = -1e18
 
-    def get(self) -> tuple[int, bytes] | None:
+    def get(self) -> tuple[str, bytes] | None:
+        """(ETag, body) of the latest forecast, or None before the first."""
         now = time.monotonic()
-        if self.body is not None and now - self.checked < self.ttl:
-            return self.fid, self.body  # type: ignore[return-value]
+        if self.hit is not None and now - self.checked < self.ttl:
+            return self.hit
         fid = self.store.latest_forecast_id()
         self.checked = now
         if fid is None:
             return None
-        if fid != self.fid or self.body is None:
+        if fid != self.fid or self.hit is None:
             f = self.store.get_forecast(fid)
             if f is None:
                 return None
-            self.fid, self.body = fid, orjson.dumps(forecast_json(f))
-        return self.fid, self.body
+            doc = forecast_json(f)
+            self.fid, self.hit = fid, (content_etag(doc), orjson.dumps(doc))
+        return self.hit
 
 
 def forecast_json(f: dict[str, Any]) -> dict[str, Any]:
@@ -141,12 +145,11 @@ class ForecastFastPath:
         if hit is None:
             status, body, headers = 404, b'{"detail":"no forecast published yet"}', []
         else:
-            fid, body = hit
-            etag = f'"f{fid}"'.encode()
-            headers = [(b"etag", etag), (b"cache-control", b"public, max-age=60")]
+            etag, body = hit
+            headers = [(b"etag", etag.encode()), (b"cache-control", b"public, max-age=60")]
             status = 200
             for k, v in scope["headers"]:
-                if k == b"if-none-match" and v == etag:
+                if k == b"if-none-match" and if_none_match(v.decode("latin-1"), etag):
                     status, body = 304, b""
         if status != 304:
             headers += [
