@@ -30,7 +30,7 @@ __all__ = ["DayAheadForecast", "ModelSettings", "forecast_next_day", "required_h
 class DayAheadForecast:
     points: pd.Series  # float MW, tz-aware UTC DatetimeIndex, every step of the next local day
     method: str  # the published candidate or composite, e.g. "median(lightgbm,...)"
-    model_version: str  # "swissenergy-model/2 method=... trained_until=..."
+    model_version: str  # "swissenergy-model/3 method=... trained_until=..."
     backtest: dict[str, dict[str, float]]  # candidate -> {"mape": percent, "mae": MW}
     repaired_points: int = 0  # history values the input cleaning replaced (bad, not missing)
 

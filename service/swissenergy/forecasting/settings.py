@@ -23,6 +23,7 @@ class ModelSettings:
     holiday_threshold: float = 0.5  # observance weight that makes a day Sunday-like
     ensemble: bool = True  # publish the candidates' median (weekly-naive if it backtests better)
     blend: bool = True  # else (or with < 3 candidates): may publish the best two's blend
+    hw_median_votes: int = 2  # times Holt-Winters counts in the median (see `selection`)
 
     def __post_init__(self) -> None:
         positive = {
@@ -35,6 +36,7 @@ class ModelSettings:
             "gbm_refit_every": self.gbm_refit_every,
             "hw_window_days": self.hw_window_days,
             "hw_select_days": self.hw_select_days,
+            "hw_median_votes": self.hw_median_votes,
         }
         for name, value in positive.items():
             if value < 1:
