@@ -84,7 +84,11 @@ def holt_winters(
     for p, t in origins:
         if p not in daily or target_of[p] != t:
             raise ValueError("backtest origins must be whole days before the final origin")
-    forecasts = np.full((len(combos), n_daily + 1, spd), np.nan)
+    # Only the asked origins' forecasts are kept; every daily origin's is scored as it is made
+    # (a combos x days x steps array of them all would be ~5 MiB of the update's peak).
+    kept: dict[int, np.ndarray] = {}
+    ape = np.full((len(combos), n_daily + 1), np.nan)
+    asked = {p for p, _t in origins}
 
     init = y[: INIT_WEEKS * week]
     if init.size < INIT_WEEKS * week or np.isnan(init).mean() > 0.5:
@@ -113,7 +117,13 @@ def holt_winters(
         if hw > 0 and cal.dow[t] != SUNDAY and sunday_rows.size:
             sun = sunday_rows[0] * spd + slots
             fc = (1.0 - hw) * fc + hw * (lvl[None, :] + d[tp % spd] + w[sun % week] + damp)
-        forecasts[:, j, :] = fc.T
+        if use_log:
+            np.exp(np.minimum(fc, 700.0, out=fc), out=fc)
+        # Diverged parameter sets, judged on data before the origin.
+        fc[~(np.abs(fc) <= 10.0 * float(seen_max[pos - start - 1]))] = np.nan
+        ape[:, j] = _day_ape(fc.T, grid.raw[t])
+        if pos in asked:
+            kept[pos] = fc.T
 
     with np.errstate(over="ignore", invalid="ignore"):  # unstable sets diverge: dropped below
         for i, yv in enumerate(y):
@@ -131,16 +141,10 @@ def holt_winters(
             w[s2] += omega * u
             r = rn
         record(p_final)
-        if use_log:
-            forecasts = np.exp(np.clip(forecasts, None, 700.0))
-    for pos, j in daily.items():  # diverged parameter sets, judged on data before the origin
-        ceiling = 10.0 * float(seen_max[pos - start - 1])
-        forecasts[:, j][~(np.abs(forecasts[:, j]) <= ceiling)] = np.nan
-    ape = _day_ape(forecasts, grid, target_of, daily)
     warm = {p for p in daily if p - start >= WARMUP_DAYS * spd}
     out = np.full((len(origins), spd), np.nan)
     for k, (p, _t) in enumerate(origins):
-        now = forecasts[:, daily[p]]
+        now = kept[p]
         valid = np.isfinite(now).all(axis=1)
         if p - start < INIT_WEEKS * week or not valid.any():
             continue  # its state would rest on an initialisation from later data
@@ -161,16 +165,12 @@ def holt_winters(
     return out
 
 
-def _day_ape(
-    forecasts: np.ndarray, grid: LocalGrid, target_of: dict[int, int], daily: dict[int, int]
-) -> np.ndarray:
-    """(n_combos, n_daily) mean absolute percentage error of each day-ahead forecast: NaN
-    where the target day is mostly unobserved, inf where a parameter set diverged."""
-    ape = np.full(forecasts.shape[:2], np.nan)
-    for p, j in daily.items():
-        actual = grid.raw[target_of[p]]
-        ok = np.isfinite(actual) & (actual != 0)
-        if ok.sum() >= actual.size // 2:
-            err = np.mean(np.abs(forecasts[:, j, ok] - actual[ok]) / np.abs(actual[ok]), axis=1)
-            ape[:, j] = np.where(np.isnan(err), np.inf, err)
-    return ape
+def _day_ape(forecasts: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """(n_combos,) mean absolute percentage error of one day-ahead forecast per parameter
+    set: NaN where the target day is mostly unobserved, inf where a set diverged. Read only
+    for target days complete before the origin that selects on them."""
+    ok = np.isfinite(actual) & (actual != 0)
+    if ok.sum() < actual.size // 2:
+        return np.full(forecasts.shape[0], np.nan)
+    err = np.mean(np.abs(forecasts[:, ok] - actual[ok]) / np.abs(actual[ok]), axis=1)
+    return np.where(np.isnan(err), np.inf, err)
