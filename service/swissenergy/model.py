@@ -4,10 +4,10 @@
 from the load known strictly before the issue time. The history is cleaned first (bad values
 repaired causally, see `forecasting.cleaning`). Five candidates (weekly-naive, level-adjusted
 weekly-naive, multi-week naive, Taylor's double-seasonal Holt-Winters, LightGBM) forecast; the
-published forecast is their median, unless a rolling-origin backtest over the last
-`backtest_origins` days, each origin seeing only what was known then, finds weekly-naive
-better. Holidays are forecast like Sundays. Runs are deterministic for a given input and
-settings.
+published forecast is their median, Holt-Winters counted twice, unless a rolling-origin
+backtest over the last `backtest_origins` days, each origin seeing only what was known then,
+finds weekly-naive better. Holidays are forecast like Sundays. Runs are deterministic for a
+given input and settings.
 
 The implementation lives in `swissenergy.forecasting`.
 """
