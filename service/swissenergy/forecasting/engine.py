@@ -34,7 +34,7 @@ LIGHTGBM = "lightgbm"
 MULTI_WEEK = "multi_week_naive"
 CANDIDATES = (WEEKLY_NAIVE, LEVEL_ADJUSTED, HOLT_WINTERS, LIGHTGBM, MULTI_WEEK)
 # /2: input cleaning, the median of the candidates, the short-history fallback.
-# /3: Holt-Winters counts twice in the median.
+# /3: Holt-Winters averages its 40 best parameter sets and counts twice in the median.
 MODEL_NAME = "swissenergy-model/3"
 # Days of history needed beyond the backtest origins: the issue day and two weeks of
 # references and level windows behind the oldest origin.
