@@ -4,10 +4,10 @@
 from the load known strictly before the issue time. The history is cleaned first (bad values
 repaired causally, see `forecasting.cleaning`). Five candidates (weekly-naive, level-adjusted
 weekly-naive, multi-week naive, Taylor's double-seasonal Holt-Winters, LightGBM) forecast; the
-published forecast is their median, unless a rolling-origin backtest over the last
-`backtest_origins` days, each origin seeing only what was known then, finds weekly-naive
-better. Holidays are forecast like Sundays. Runs are deterministic for a given input and
-settings.
+published forecast is their median, Holt-Winters counted twice, unless a rolling-origin
+backtest over the last `backtest_origins` days, each origin seeing only what was known then,
+finds weekly-naive better. Holidays are forecast like Sundays. Runs are deterministic for a
+given input and settings.
 
 The implementation lives in `swissenergy.forecasting`.
 """
@@ -30,7 +30,7 @@ __all__ = ["DayAheadForecast", "ModelSettings", "forecast_next_day", "required_h
 class DayAheadForecast:
     points: pd.Series  # float MW, tz-aware UTC DatetimeIndex, every step of the next local day
     method: str  # the published candidate or composite, e.g. "median(lightgbm,...)"
-    model_version: str  # "swissenergy-model/2 method=... trained_until=..."
+    model_version: str  # "swissenergy-model/3 method=... trained_until=..."
     backtest: dict[str, dict[str, float]]  # candidate -> {"mape": percent, "mae": MW}
     repaired_points: int = 0  # history values the input cleaning replaced (bad, not missing)
 

@@ -1,8 +1,11 @@
 """Day-ahead model inputs: bad values are cleaned, the DST hour is filled from a week earlier,
-and nothing at or after an origin (the issue or a backtest origin) changes what it produces."""
+nothing at or after an origin (the issue or a backtest origin) changes what it produces, and
+the holiday calendar loads one country's holidays only."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date
 
@@ -140,3 +143,34 @@ def test_backtest_cleaning_matches_a_run_issued_then() -> None:
     n = b.origin
     assert na >= nb >= 2
     np.testing.assert_array_equal(a.filled.reshape(-1)[:n], b.filled.reshape(-1)[:n])
+
+
+# In a fresh interpreter: the calendar's holidays equal the `holidays` package's own API, and
+# only the asked countries' modules were imported (the package's would import ~250).
+ONE_COUNTRY = """
+import sys
+from datetime import date, timedelta
+from swissenergy.forecasting.calendar import build_calendar
+days = [date(2023, 1, 1) + timedelta(days=i) for i in range(3 * 365)]
+ch = build_calendar(days, "CH").holiday
+gb = build_calendar(days, "GB-ENG").holiday
+loaded = sorted(m for m in sys.modules if m.startswith("holidays.countries."))
+import holidays
+national = holidays.country_holidays("CH", years=(2023, 2024, 2025))
+england = holidays.country_holidays("GB", subdiv="ENG", years=(2023, 2024, 2025))
+assert [d for d, w in zip(days, ch) if w == 1.0] == sorted(national), "national days"
+assert 0 < ch.sum() - len(national) < 20, "cantonal days weigh less than 1"
+assert [d for d, w in zip(days, gb) if w] == sorted(england), "England"
+print(" ".join(loaded))
+"""
+
+
+def test_the_calendar_imports_only_the_asked_countries_holidays() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", ONE_COUNTRY], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [
+        "holidays.countries.switzerland",
+        "holidays.countries.united_kingdom",
+    ]

@@ -8,13 +8,18 @@ a subdivision ("GB-ENG") takes that subdivision's holidays at full weight.
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 import holidays
 import numpy as np
+from holidays.registry import COUNTRIES
 
 # Resident population by canton (thousands, FSO 2023, rounded). Only the ratios matter.
 CANTON_POPULATION: dict[str, float] = {
@@ -58,7 +63,7 @@ def _holiday_weights(country: str, years: tuple[int, ...]) -> dict[date, float]:
     """Holiday -> observance weight. "CC-SUB" (e.g. "GB-ENG") means one subdivision only."""
     country, _, subdiv = country.partition("-")
     try:
-        national = holidays.country_holidays(country, subdiv=subdiv or None, years=years)
+        national = _country_holidays(country, subdiv or None, years)
     except NotImplementedError as exc:
         raise ValueError(f"holiday_country {country!r} is not known to `holidays`") from exc
     if subdiv:
@@ -70,8 +75,25 @@ def _holiday_weights(country: str, years: tuple[int, ...]) -> dict[date, float]:
     total = sum(subdivisions.values())
     weights: dict[date, float] = {}
     for code, share in subdivisions.items():
-        for d in holidays.country_holidays(country, subdiv=code, years=years):
+        for d in _country_holidays(country, code, years):
             weights[d] = weights.get(d, 0.0) + share / total
     for d in national:  # observed everywhere whatever the subdivision lists say
         weights[d] = 1.0
     return {d: min(w, 1.0) for d, w in weights.items()}
+
+
+def _country_holidays(
+    country: str, subdiv: str | None, years: tuple[int, ...]
+) -> holidays.HolidayBase:
+    """`holidays.country_holidays`, importing only that country's module. The package's
+    `holidays.countries` imports all ~250 countries (~7 MiB RSS in the update child), so an
+    empty stand-in for it is registered first; `holidays` finds its modules all the same."""
+    module = next((m for m, names in COUNTRIES.items() if country in names[1:]), None)
+    if module is None:
+        raise NotImplementedError(country)
+    if "holidays.countries" not in sys.modules:
+        package = types.ModuleType("holidays.countries")
+        package.__path__ = [str(Path(holidays.__file__).parent / "countries")]
+        sys.modules["holidays.countries"] = package
+    entity = getattr(importlib.import_module(f"holidays.countries.{module}"), COUNTRIES[module][0])
+    return entity(subdiv=subdiv, years=years)  # type: ignore[no-any-return]

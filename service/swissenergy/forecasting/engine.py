@@ -34,7 +34,8 @@ LIGHTGBM = "lightgbm"
 MULTI_WEEK = "multi_week_naive"
 CANDIDATES = (WEEKLY_NAIVE, LEVEL_ADJUSTED, HOLT_WINTERS, LIGHTGBM, MULTI_WEEK)
 # /2: input cleaning, the median of the candidates, the short-history fallback.
-MODEL_NAME = "swissenergy-model/2"
+# /3: Holt-Winters averages its 40 best parameter sets and counts twice in the median.
+MODEL_NAME = "swissenergy-model/3"
 # Days of history needed beyond the backtest origins: the issue day and two weeks of
 # references and level windows behind the oldest origin.
 BASE_HISTORY_DAYS = 15
@@ -150,6 +151,7 @@ def _backtested(
         ensemble=settings.ensemble,
         blend=settings.blend,
         fallback=WEEKLY_NAIVE,
+        votes={HOLT_WINTERS: settings.hw_median_votes},
     )
     return origins, forecasts, usable, choice
 

@@ -59,8 +59,9 @@ def lightgbm_forecast(
         j = (p_final - p) // spd
         if model is None or not 0 <= p - fitted_at < refit_every * spd or j == 0:
             usable = _training_rows(y, targets, rows, p, spd, train_days)
-            enough = usable.size >= min_train_days
-            model = _fit(x, y, usable, params, num_rounds) if enough else None
+            model = None  # freed before the next fit: two boosters alive cost ~4 MiB more
+            if usable.size >= min_train_days:
+                model = _fit(x, y, usable, params, num_rounds)
             fitted_at = p
         if model is not None and j <= n_rows:
             out[k] = np.asarray(model.predict(x[j]), dtype=float) * level[j]
@@ -86,7 +87,9 @@ def _fit(
     xt = x[usable].reshape(-1, x.shape[2])
     yt = y[usable].reshape(-1)
     ok = np.isfinite(yt)
-    data = lgb.Dataset(xt[ok], yt[ok], feature_name=list(FEATURES), free_raw_data=True)
+    if not ok.all():  # else no copy: this runs at the update's memory peak
+        xt, yt = xt[ok], yt[ok]
+    data = lgb.Dataset(xt, yt, feature_name=list(FEATURES), free_raw_data=True)
     # keep_training_booster skips a round trip through the model's text form.
     return lgb.train(params, data, num_boost_round=num_rounds, keep_training_booster=True)
 

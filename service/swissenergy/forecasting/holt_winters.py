@@ -17,8 +17,10 @@ once over the window with one state vector per parameter set, recording the day-
 forecast at every daily origin. At any origin, the sets are ranked by their day-ahead MAPE
 over the earlier origins whose target days were complete by then, so every backtest origin
 picks its parameters from what was known at that origin only. With a few weeks of origins
-the single best set is a noisy pick, so the forecast is the mean of the `TOP` best sets'.
-Sets that diverge are dropped.
+the single best set is a noisy pick, so the forecast is the mean of the `TOP` best sets' (of
+300). On Taylor's series more sets forecast better up to a plateau at 40-80: alone, this
+candidate's day-ahead MAPE fell from 1.435 % (5 sets) to 1.300 % (40) issued at 06:00 and
+from 1.277 % to 1.223 % at 12:00. Sets that diverge are dropped.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ OMEGA = (0.05, 0.15, 0.3, 0.5)
 PHI_PER_HOUR = (0.0, 0.9, 0.97)
 DEFAULT = (0.1, 0.1, 0.15, 0.9)
 INIT_WEEKS = 2
-TOP = 5  # the forecast averages the best few parameter sets: steadier than the single best
+TOP = 40  # the forecast averages the best sets: steadier than the single best
 WARMUP_DAYS = 21  # origins earlier than this in the window are not used to select parameters
 
 
@@ -84,7 +86,11 @@ def holt_winters(
     for p, t in origins:
         if p not in daily or target_of[p] != t:
             raise ValueError("backtest origins must be whole days before the final origin")
-    forecasts = np.full((len(combos), n_daily + 1, spd), np.nan)
+    # Only the asked origins' forecasts are kept; every daily origin's is scored as it is made
+    # (a combos x days x steps array of them all would be ~5 MiB of the update's peak).
+    kept: dict[int, np.ndarray] = {}
+    ape = np.full((len(combos), n_daily + 1), np.nan)
+    asked = {p for p, _t in origins}
 
     init = y[: INIT_WEEKS * week]
     if init.size < INIT_WEEKS * week or np.isnan(init).mean() > 0.5:
@@ -113,7 +119,13 @@ def holt_winters(
         if hw > 0 and cal.dow[t] != SUNDAY and sunday_rows.size:
             sun = sunday_rows[0] * spd + slots
             fc = (1.0 - hw) * fc + hw * (lvl[None, :] + d[tp % spd] + w[sun % week] + damp)
-        forecasts[:, j, :] = fc.T
+        if use_log:
+            np.exp(np.minimum(fc, 700.0, out=fc), out=fc)
+        # Diverged parameter sets, judged on data before the origin.
+        fc[~(np.abs(fc) <= 10.0 * float(seen_max[pos - start - 1]))] = np.nan
+        ape[:, j] = _day_ape(fc.T, grid.raw[t])
+        if pos in asked:
+            kept[pos] = fc.T
 
     with np.errstate(over="ignore", invalid="ignore"):  # unstable sets diverge: dropped below
         for i, yv in enumerate(y):
@@ -131,16 +143,10 @@ def holt_winters(
             w[s2] += omega * u
             r = rn
         record(p_final)
-        if use_log:
-            forecasts = np.exp(np.clip(forecasts, None, 700.0))
-    for pos, j in daily.items():  # diverged parameter sets, judged on data before the origin
-        ceiling = 10.0 * float(seen_max[pos - start - 1])
-        forecasts[:, j][~(np.abs(forecasts[:, j]) <= ceiling)] = np.nan
-    ape = _day_ape(forecasts, grid, target_of, daily)
     warm = {p for p in daily if p - start >= WARMUP_DAYS * spd}
     out = np.full((len(origins), spd), np.nan)
     for k, (p, _t) in enumerate(origins):
-        now = forecasts[:, daily[p]]
+        now = kept[p]
         valid = np.isfinite(now).all(axis=1)
         if p - start < INIT_WEEKS * week or not valid.any():
             continue  # its state would rest on an initialisation from later data
@@ -161,16 +167,12 @@ def holt_winters(
     return out
 
 
-def _day_ape(
-    forecasts: np.ndarray, grid: LocalGrid, target_of: dict[int, int], daily: dict[int, int]
-) -> np.ndarray:
-    """(n_combos, n_daily) mean absolute percentage error of each day-ahead forecast: NaN
-    where the target day is mostly unobserved, inf where a parameter set diverged."""
-    ape = np.full(forecasts.shape[:2], np.nan)
-    for p, j in daily.items():
-        actual = grid.raw[target_of[p]]
-        ok = np.isfinite(actual) & (actual != 0)
-        if ok.sum() >= actual.size // 2:
-            err = np.mean(np.abs(forecasts[:, j, ok] - actual[ok]) / np.abs(actual[ok]), axis=1)
-            ape[:, j] = np.where(np.isnan(err), np.inf, err)
-    return ape
+def _day_ape(forecasts: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """(n_combos,) mean absolute percentage error of one day-ahead forecast per parameter
+    set: NaN where the target day is mostly unobserved, inf where a set diverged. Read only
+    for target days complete before the origin that selects on them."""
+    ok = np.isfinite(actual) & (actual != 0)
+    if ok.sum() < actual.size // 2:
+        return np.full(forecasts.shape[0], np.nan)
+    err = np.mean(np.abs(forecasts[:, ok] - actual[ok]) / np.abs(actual[ok]), axis=1)
+    return np.where(np.isnan(err), np.inf, err)

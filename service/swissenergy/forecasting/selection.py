@@ -4,8 +4,11 @@ With `ensemble` (the default) the published forecast is the step-by-step median 
 usable candidate: on a real series (Taylor's, `bench/accuracy_taylor.py`) it beat picking the
 backtest's best candidate, or the best two's blend, on every 28-day window and issue time,
 because a 14-day backtest picks noisily and the median discards the one candidate that is off
-on a given day. Fallback: when weekly-naive did better than the median over the backtest,
-weekly-naive is published. Without `ensemble`, the candidate or the inverse-MAPE blend of the
+on a given day. Members may count more than once (`votes`): the engine counts Taylor's
+Holt-Winters twice, its strongest candidate at every issue time on that series, which tilts
+the median towards it without letting it alone decide (see the README's accuracy table).
+Fallback: when weekly-naive did better than the median over the backtest, weekly-naive is
+published. Without `ensemble`, the candidate or the inverse-MAPE blend of the
 best two with the lowest backtest MAPE is published.
 """
 
@@ -21,7 +24,7 @@ Scores = dict[str, float]
 @dataclass(frozen=True)
 class Choice:
     method: str
-    weights: dict[str, float]  # candidate -> weight (the median's members weigh equally)
+    weights: dict[str, float]  # candidate -> weight (a median member: its share of votes)
     profiles: dict[str, np.ndarray]  # the candidates' rows plus the published composite's
     backtest: dict[str, Scores]
 
@@ -35,20 +38,25 @@ def choose(
     ensemble: bool,
     blend: bool,
     fallback: str,
+    votes: dict[str, int] | None = None,
 ) -> Choice:
     """`usable`: name -> (1 + n_backtest, steps) forecasts (row 0 is the issue origin);
     `actual`: the backtest target days; `covered`: backtest rows every candidate forecast;
-    `order` breaks ties; `fallback` is the weekly-naive candidate's name."""
+    `order` breaks ties; `fallback` is the weekly-naive candidate's name; `votes`: how many
+    times a candidate counts in the median (default once)."""
     profiles = dict(usable)
     backtest = {n: score(f[1:][covered], actual[covered]) for n, f in usable.items()}
     ranked = sorted(usable, key=lambda n: (rank(backtest[n]), order.index(n)))
     if ensemble and len(usable) >= 3:
-        name = f"median({','.join(ranked)})"
-        profiles[name] = np.median(np.stack([usable[n] for n in ranked]), axis=0)
+        count = {n: max((votes or {}).get(n, 1), 1) for n in ranked}
+        name = "median(" + ",".join(n if count[n] == 1 else f"{n}*{count[n]}" for n in ranked) + ")"
+        members = [usable[n] for n in ranked for _ in range(count[n])]
+        profiles[name] = np.median(np.stack(members), axis=0)
         backtest[name] = score(profiles[name][1:][covered], actual[covered])
         if fallback in backtest and rank(backtest[fallback]) < rank(backtest[name]):
             return Choice(fallback, {fallback: 1.0}, profiles, backtest)
-        return Choice(name, dict.fromkeys(ranked, 1.0 / len(ranked)), profiles, backtest)
+        weights = {n: count[n] / len(members) for n in ranked}
+        return Choice(name, weights, profiles, backtest)
     method, weights = ranked[0], {ranked[0]: 1.0}
     if blend and len(ranked) >= 2 and np.isfinite(rank(backtest[ranked[1]])):
         a, b = ranked[:2]
