@@ -199,6 +199,7 @@ def test_tls_renders_the_private_site_and_the_edge_transport():
         "\timport upstream",
     ]
     assert "\tservers 10.0.0.21:8080 {\n\t\tstrict_sni_host insecure_off\n\t}\n" in app
+    assert "\\" not in app  # the comments' apostrophes come out as written
     # The loopback site is the single host's, word for word.
     assert site_block(app, "http://:8080") == site_block(render(), "http://:8080")
     edge = site_block(render(caddy_app_upstreams=["10.0.0.21:8080"]), "(app_hosts)")
