@@ -43,6 +43,35 @@ def test_no_new_privileges_unless_mail_goes_through_the_mta() -> None:
     assert "NoNewPrivileges=false" in mail and "NoNewPrivileges=true" not in mail
 
 
+def _settings(unit: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in unit.splitlines() if "=" in line)
+
+
+def test_the_sandbox_widens_only_for_the_mta() -> None:
+    """No capability and a read-only system but the state; the MTA needs /var, set-id, netlink."""
+    quiet = _settings(render_role_template("watchdog", UNIT, inventory_hostname="vps1"))
+    assert quiet["CapabilityBoundingSet"] == ""
+    assert (quiet["ProtectSystem"], quiet["ReadWritePaths"]) == (
+        "strict",
+        "/var/lib/swissenergy-watchdog",
+    )
+    assert quiet["RestrictAddressFamilies"] == "AF_UNIX AF_INET AF_INET6"
+    mail = _settings(
+        render_role_template(
+            "watchdog", UNIT, inventory_hostname="vps1", watchdog_email_to="ops@example.org"
+        )
+    )
+    assert mail["ProtectSystem"] == "full" and "ReadWritePaths" not in mail
+    assert mail["RestrictAddressFamilies"].split()[-1] == "AF_NETLINK"
+    assert set(mail["CapabilityBoundingSet"].split()) == {
+        "CAP_SETUID",
+        "CAP_SETGID",
+        "CAP_CHOWN",
+        "CAP_FOWNER",
+        "CAP_DAC_OVERRIDE",
+    }
+
+
 def test_defaults_configure_every_check(tmp_path: Path) -> None:
     cfg = render(tmp_path, caddy_domain="forecast.example.org")
     assert set(cfg["checks"]) == set(checks.CHECKS)
