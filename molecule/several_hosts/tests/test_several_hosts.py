@@ -296,9 +296,11 @@ def test_a_rolling_release_goes_live_on_both_hosts_with_no_failed_request():
     assert new[0] == new[1] != old[0], (old, new)
     # One host at a time, each drained at the edge while it switched.
     out = run.stdout
-    drained = [out.index(f"Take {app} out of the edges' rotation") for app in APPS]
+    drained = [
+        out.index(f"Write the app hosts each edge balances across: all but {app}") for app in APPS
+    ]
     assert drained[0] < drained[1]
-    assert out.count("Put every app host back into the edges' rotation") >= 2
+    assert out.count("Write the app hosts each edge balances across: every one") >= 2
     # The edge balances across both again.
     assert on(EDGE, "cat /etc/caddy/swissenergy-app-hosts.caddy").splitlines()[-1] == (
         "to 10.231.19.21:8080 10.231.19.22:8080"
