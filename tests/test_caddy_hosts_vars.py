@@ -5,42 +5,18 @@ real ansible-playbook against localhost."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
-from localhost_play import REPO_ROOT, ansible_playbook, local_host, write_inventory
+from localhost_play import REPO_ROOT, derived_vars, local_host, write_inventory
 
 DEFAULTS = yaml.safe_load((REPO_ROOT / "roles" / "caddy" / "defaults" / "main.yml").read_text())
 
 
 def derived(tmp_path: Path, inventory: Path) -> dict[str, dict]:
     """Each edge or app host's caddy_public_site, caddy_local_release, caddy_app_upstreams."""
-    out = tmp_path / "out"
-    out.mkdir()
     names = ["caddy_public_site", "caddy_local_release", "caddy_app_upstreams"]
-    play = {
-        "name": "The caddy play's inputs",
-        "hosts": "edge:app",
-        "gather_facts": False,
-        # The shared port comes from the inventory here (a role default would be in a run).
-        "vars_files": [str(REPO_ROOT / "playbooks" / "vars" / "caddy_hosts.yml")],
-        "tasks": [
-            {
-                "name": "Write them",
-                "ansible.builtin.copy": {
-                    "content": "{{ {" + ", ".join(f"'{n}': {n}" for n in names) + "} | to_json }}",
-                    "dest": f"{out}/{{{{ inventory_hostname }}}}.json",
-                    "mode": "0644",
-                },
-            }
-        ],
-    }
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([play]))
-    run = ansible_playbook(inventory, playbook)
-    assert run.returncode == 0, run.stdout[-3000:]
-    return {path.stem: json.loads(path.read_text()) for path in out.glob("*.json")}
+    return derived_vars(tmp_path, inventory, "edge:app", ["caddy_hosts.yml"], names)
 
 
 def test_a_single_host_gets_the_roles_defaults(tmp_path):

@@ -5,43 +5,17 @@ service port to the edge hosts' addresses only. Runs the real ansible-playbook o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
-from localhost_play import REPO_ROOT, ansible_playbook, local_host, write_inventory
+from localhost_play import derived_vars, local_host, write_inventory
 
 NAMES = ["caddy_app_internal_address", "firewall_private_ports"]
 PORT = 18123
 
 
 def derived(tmp_path: Path, inventory: Path) -> dict[str, dict]:
-    out = tmp_path / "out"
-    out.mkdir()
-    play = {
-        "name": "The edge-to-app inputs",
-        "hosts": "vps",
-        "gather_facts": False,
-        "vars_files": [
-            str(REPO_ROOT / "playbooks" / "vars" / name)
-            for name in ("edge_app.yml", "caddy_hosts.yml")
-        ],
-        "tasks": [
-            {
-                "name": "Write them",
-                "ansible.builtin.copy": {
-                    "content": "{{ {" + ", ".join(f"'{n}': {n}" for n in NAMES) + "} | to_json }}",
-                    "dest": f"{out}/{{{{ inventory_hostname }}}}.json",
-                    "mode": "0644",
-                },
-            }
-        ],
-    }
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([play]))
-    run = ansible_playbook(inventory, playbook)
-    assert run.returncode == 0, run.stdout[-3000:]
-    return {path.stem: json.loads(path.read_text()) for path in out.glob("*.json")}
+    return derived_vars(tmp_path, inventory, "vps", ["edge_app.yml", "caddy_hosts.yml"], NAMES)
 
 
 def test_a_single_host_gets_neither_site_nor_rule(tmp_path):

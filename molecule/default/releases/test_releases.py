@@ -22,18 +22,15 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
+from load_loop import assert_no_failed_request, fetch_pebble_root, load, on
 from local_settings import REPO_ROOT, local_settings
 
 VPS, CLIENT, GIT = "swissenergy-local-vps", "swissenergy-local-pebble", "swissenergy-local-git"
 DOMAIN = local_settings()["caddy_domain"]
 INTERNAL = f"http://127.0.0.1:{local_settings()['swissenergy_service_port']}"
-LOAD_CLIENT = Path(__file__).with_name("load_client.py")
-CLIENT_ROOT, STOP = "/tmp/releases-pebble-root.pem", "/tmp/releases-load.stop"
-CLIENT_SCRIPT = "/tmp/releases-load-client.py"
+CLIENT_ROOT = "/tmp/releases-pebble-root.pem"
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
 FIGURES: list[tuple[str, dict, float]] = []
 # A release that starts and answers /health but whose /ready never passes.
@@ -48,14 +45,6 @@ PY"""
 LOCK = "/run/lock/swissenergy-deploy"
 # What an operator runs to release a new checkout: update it, then release it.
 DEPLOY_TAGS = "deploy_key,forecast_service"
-
-
-def sh(*cmd: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=check)
-
-
-def on(container: str, script: str, check: bool = True) -> str:
-    return sh("docker", "exec", container, "bash", "-c", script, check=check).stdout.strip()
 
 
 def playbook(*args: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -99,36 +88,6 @@ def push_change(edit: str, message: str) -> str:
     return on(GIT, "cd /srv/site-src && git log -1 --format=%h --abbrev=12 -- service")
 
 
-@contextmanager
-def load() -> Iterator[dict]:
-    """The request loop in the client container while the block runs; its summary after."""
-    on(CLIENT, f"rm -f {STOP}")
-    # Not docker cp: the client's /tmp is a tmpfs, which docker cp does not write to.
-    subprocess.run(
-        ["docker", "exec", "-i", CLIENT, "sh", "-c", f"cat > {CLIENT_SCRIPT}"],
-        input=LOAD_CLIENT.read_text(),
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    arguments = [f"https://{DOMAIN}/", CLIENT_ROOT, "20", "900", STOP]  # rate, most seconds
-    client = subprocess.Popen(
-        ["docker", "exec", CLIENT, "python3", CLIENT_SCRIPT, *arguments],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    summary: dict = {}
-    try:
-        time.sleep(2)  # requests before the step, too
-        yield summary
-        time.sleep(2)
-    finally:
-        on(CLIENT, f"touch {STOP}")
-        out, err = client.communicate(timeout=60)
-        summary |= json.loads(out) if out.strip() else {"error": err}
-
-
 def switch_window(summary: dict, old: str, new: str) -> float | str:
     """Seconds between the last answer from `old` and the first from `new` (negative: both
     answered for a while, as Caddy's graceful reload lets them); '-' if one never answered."""
@@ -136,12 +95,6 @@ def switch_window(summary: dict, old: str, new: str) -> float | str:
     if old not in seen or new not in seen:
         return "-"
     return round(seen[new][0] - seen[old][1], 2)
-
-
-def assert_no_failed_request(summary: dict) -> None:
-    assert "error" not in summary, summary
-    assert summary["sent"] >= 40, summary
-    assert summary["failed"] == 0 and summary["errors"] == 0, summary["problems"]
 
 
 def assert_update_job_works() -> None:
@@ -163,7 +116,7 @@ def assert_update_job_works() -> None:
 def cut_over(step: str, old: str, new: str, *playbook_args: str) -> None:
     """Run the play under load: it must succeed, put `new` live in place of `old` with no
     failed request, and leave one release container; the step's figures are kept."""
-    with load() as summary:
+    with load(CLIENT, f"https://{DOMAIN}/", CLIENT_ROOT, "releases") as summary:
         run, seconds = playbook(*playbook_args)
     assert run.returncode == 0, run.stdout[-4000:]
     summary["window"] = switch_window(summary, old, new)
@@ -175,11 +128,7 @@ def cut_over(step: str, old: str, new: str, *playbook_args: str) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def figures() -> Iterator[None]:
-    on(
-        CLIENT,
-        "curl -sSf --cacert /etc/pebble/listener-ca.pem -o "
-        f"{CLIENT_ROOT} https://pebble.test:15000/roots/0",
-    )
+    fetch_pebble_root(CLIENT, CLIENT_ROOT)
     yield
     print("\n| step | requests sent | failed | connection errors | play (s) | switch window (s) |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -210,7 +159,7 @@ def test_a_release_that_never_gets_ready_is_refused_and_the_last_one_keeps_servi
         BREAK_READY,
         "A release whose /ready never passes",
     )
-    with load() as summary:
+    with load(CLIENT, f"https://{DOMAIN}/", CLIENT_ROOT, "releases") as summary:
         run, seconds = playbook(
             "site.yml",
             "--tags",

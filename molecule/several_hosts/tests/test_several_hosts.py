@@ -4,7 +4,7 @@ goes live on both with no failed request, a release that fails on the first host
 the second, and both hosts publish the same forecast after an update.
 
 The client is the Pebble container (outside the hosts, trusting only what Pebble issued); its
-request loop is molecule/default/releases/load_client.py. The tests run in file order: each
+request loop is molecule/shared/testlib/load_client.py. The tests run in file order: each
 leaves both app hosts serving."""
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
+from load_loop import assert_no_failed_request, fetch_pebble_root, load, on
 
 SCENARIO = Path(__file__).resolve().parents[1]
 REPO = SCENARIO.parents[1]
-LOAD_CLIENT = REPO / "molecule" / "default" / "releases" / "load_client.py"
 SETTINGS = yaml.safe_load((SCENARIO / "group_vars" / "all" / "vars.yml").read_text())
 DOMAIN = SETTINGS["caddy_domain"]
 EDGE = "several-hosts-edge"
@@ -31,26 +30,11 @@ APPS = ["several-hosts-app-1", "several-hosts-app-2"]
 CLIENT = "several-hosts-client"
 APP_ADDRESSES = ["10.231.19.21", "10.231.19.22"]
 CLIENT_ROOT = "/tmp/pebble-root.pem"
-CLIENT_SCRIPT = "/tmp/load_client.py"
-STOP = "/tmp/load-stop"
 SOURCE = "/opt/swissenergy/src/service"
 CRON_FILE = "/etc/cron.d/swissenergy-update-forecast"
 # The service's stable loopback address on each app host (roles/swissenergy defaults).
 INTERNAL = "http://127.0.0.1:8080"
 FIGURES: list[tuple[str, dict, float]] = []
-
-
-def on(container: str, script: str, check: bool = True, timeout: float = 120) -> str:
-    result = subprocess.run(
-        ["docker", "exec", container, "bash", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        pytest.fail(f"{container}: {script!r} failed: {result.stderr[-2000:]}")
-    return result.stdout
 
 
 def playbook(name: str, *args: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -128,53 +112,13 @@ def wait_balanced(seconds: float = 60) -> None:
     pytest.fail(f"the edge did not balance across both app hosts within {seconds} s")
 
 
-@contextmanager
-def load(rate: int = 20) -> Iterator[dict]:
-    """The client's request loop through the edge over HTTPS while the block runs."""
-    on(CLIENT, f"rm -f {STOP}")
-    # Not docker cp: the client's /tmp is a tmpfs, which docker cp does not write to.
-    subprocess.run(
-        ["docker", "exec", "-i", CLIENT, "sh", "-c", f"cat > {CLIENT_SCRIPT}"],
-        input=LOAD_CLIENT.read_text(),
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    arguments = [f"https://{DOMAIN}/", CLIENT_ROOT, str(rate), "900", STOP]
-    client = subprocess.Popen(
-        ["docker", "exec", CLIENT, "python3", CLIENT_SCRIPT, *arguments],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    summary: dict = {}
-    try:
-        time.sleep(2)
-        yield summary
-        time.sleep(2)
-    finally:
-        on(CLIENT, f"touch {STOP}")
-        out, err = client.communicate(timeout=60)
-        summary |= json.loads(out) if out.strip() else {"error": err}
-
-
-def assert_no_failed_request(summary: dict) -> None:
-    assert "error" not in summary, summary
-    assert summary["sent"] >= 40, summary
-    assert summary["failed"] == 0 and summary["errors"] == 0, summary["problems"]
-
-
 def releases() -> list[str]:
     return [internal(app, "/health")["release"] for app in APPS]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def figures() -> Iterator[None]:
-    on(
-        CLIENT,
-        "curl -sSf --cacert /etc/pebble/listener-ca.pem -o "
-        f"{CLIENT_ROOT} https://pebble.test:15000/roots/0",
-    )
+    fetch_pebble_root(CLIENT, CLIENT_ROOT)
     for app in APPS:
         run_update_job(app)
     for app in APPS:
@@ -190,7 +134,7 @@ def figures() -> Iterator[None]:
 
 def test_the_edge_balances_across_both_app_hosts():
     before = [served_requests(app) for app in APPS]
-    with load() as summary:
+    with load(CLIENT, f"https://{DOMAIN}/", CLIENT_ROOT, "several-hosts") as summary:
         time.sleep(5)
     FIGURES.append(("both app hosts", summary, summary.get("seconds", 0)))
     assert_no_failed_request(summary)
@@ -260,7 +204,7 @@ def test_each_app_host_updates_on_its_own_minute_and_both_publish_the_same_forec
 
 def test_an_app_host_that_dies_costs_no_request_and_rejoins_when_it_is_back():
     start = time.monotonic()
-    with load() as summary:
+    with load(CLIENT, f"https://{DOMAIN}/", CLIENT_ROOT, "several-hosts") as summary:
         subprocess.run(["docker", "stop", APPS[1]], check=True, capture_output=True, timeout=120)
         time.sleep(10)
     FIGURES.append(("app host 2 stopped", summary, time.monotonic() - start))
@@ -271,7 +215,7 @@ def test_an_app_host_that_dies_costs_no_request_and_rejoins_when_it_is_back():
     wait_ready(APPS[1])
     before = served_requests(APPS[1])
     start = time.monotonic()
-    with load() as summary:
+    with load(CLIENT, f"https://{DOMAIN}/", CLIENT_ROOT, "several-hosts") as summary:
         time.sleep(15)
     FIGURES.append(("app host 2 back", summary, time.monotonic() - start))
     assert_no_failed_request(summary)
@@ -287,7 +231,7 @@ def test_a_rolling_release_goes_live_on_both_hosts_with_no_failed_request():
     old = releases()
     assert old[0] == old[1], old
     change_both_checkouts("# several hosts: a rolling release")
-    with load() as summary:
+    with load(CLIENT, f"https://{DOMAIN}/", CLIENT_ROOT, "several-hosts") as summary:
         run, seconds = playbook("playbooks/forecast_service.yml")
     FIGURES.append(("rolling release", summary, seconds))
     assert run.returncode == 0, run.stdout[-4000:]
@@ -312,7 +256,7 @@ def test_a_release_that_fails_on_the_first_host_never_reaches_the_second():
     # The new code cannot start: its health gate fails on the first app host.
     change_both_checkouts("raise SystemExit('several hosts: a broken release')")
     try:
-        with load() as summary:
+        with load(CLIENT, f"https://{DOMAIN}/", CLIENT_ROOT, "several-hosts") as summary:
             run, seconds = playbook(
                 "playbooks/forecast_service.yml", "-e", "forecast_service_health_timeout=20"
             )
