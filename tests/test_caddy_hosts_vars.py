@@ -16,7 +16,7 @@ DEFAULTS = yaml.safe_load((REPO_ROOT / "roles" / "caddy" / "defaults" / "main.ym
 def derived(tmp_path: Path, inventory: Path) -> dict[str, dict]:
     """Each edge or app host's caddy_public_site, caddy_local_release, caddy_app_upstreams."""
     names = ["caddy_public_site", "caddy_local_release", "caddy_app_upstreams"]
-    return derived_vars(tmp_path, inventory, "edge:app", ["caddy_hosts.yml"], names)
+    return derived_vars(tmp_path, inventory, "edge:app", ["edge_app.yml", "caddy_hosts.yml"], names)
 
 
 def test_a_single_host_gets_the_roles_defaults(tmp_path):
