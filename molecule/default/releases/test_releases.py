@@ -17,7 +17,6 @@ between the last answer from the old release and the first from the new one) per
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -25,7 +24,8 @@ from collections.abc import Iterator
 
 import pytest
 from load_loop import assert_no_failed_request, fetch_pebble_root, load, on
-from local_settings import REPO_ROOT, local_settings
+from local_settings import local_settings
+from operator_play import run_playbook
 
 VPS, CLIENT, GIT = "swissenergy-local-vps", "swissenergy-local-pebble", "swissenergy-local-git"
 DOMAIN = local_settings()["caddy_domain"]
@@ -48,17 +48,7 @@ DEPLOY_TAGS = "deploy_key,forecast_service"
 
 
 def playbook(*args: str) -> tuple[subprocess.CompletedProcess, float]:
-    started = time.monotonic()
-    run = subprocess.run(
-        ["ansible-playbook", *args, "-i", "inventory/local"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-        env=os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
-    )
-    return run, time.monotonic() - started
+    return run_playbook("inventory/local", *args)
 
 
 def health_release() -> str:

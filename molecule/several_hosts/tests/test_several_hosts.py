@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 from load_loop import assert_no_failed_request, fetch_pebble_root, load, on
+from operator_play import run_playbook
 
 SCENARIO = Path(__file__).resolve().parents[1]
-REPO = SCENARIO.parents[1]
 SETTINGS = yaml.safe_load((SCENARIO / "group_vars" / "all" / "vars.yml").read_text())
 DOMAIN = SETTINGS["caddy_domain"]
 EDGE = "several-hosts-edge"
@@ -37,19 +37,9 @@ INTERNAL = "http://127.0.0.1:8080"
 FIGURES: list[tuple[str, dict, float]] = []
 
 
-def playbook(name: str, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+def playbook(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     """A play of the repository against the scenario's hosts, as an operator runs it."""
-    start = time.monotonic()
-    run = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], name, *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-        env=os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
-    )
-    return run, time.monotonic() - start
+    return run_playbook(os.environ["MOLECULE_INVENTORY_FILE"], *args)
 
 
 def internal(app: str, path: str) -> dict:

@@ -12,13 +12,13 @@ import itertools
 import json
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from operator_play import run_playbook
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
 PROJECT_DIR = SCENARIO_DIR.parents[1]
@@ -206,19 +206,10 @@ def test_status_changes_nothing_and_sends_nothing(host):
 
 
 def test_the_status_playbook_prints_one_table():
-    run = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            str(PROJECT_DIR / "playbooks" / "status.yml"),
-        ],
-        capture_output=True,
-        text=True,
+    run, _ = run_playbook(
+        os.environ["MOLECULE_INVENTORY_FILE"],
+        str(PROJECT_DIR / "playbooks" / "status.yml"),
         timeout=300,
-        check=False,
-        cwd=PROJECT_DIR,
-        env=os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "changed=0" in run.stdout
@@ -237,19 +228,8 @@ def root_mails(host) -> list[email.message.EmailMessage]:
 
 def test_email_alerts_pass_the_sandbox_and_reach_the_mta(host):
     """Last: the role re-applied with e-mail on; postfix's setgid postdrop runs in the unit."""
-    run = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            str(SCENARIO_DIR / "email.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=PROJECT_DIR,
-        env=os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+    run, _ = run_playbook(
+        os.environ["MOLECULE_INVENTORY_FILE"], str(SCENARIO_DIR / "email.yml"), timeout=300
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert exposure(host) <= EXPOSURE_MAX_EMAIL
